@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Finds every `*.test.ts` in the project's folders and runs them with Node's test runner.
+// Node 20's `--test` does not expand globs itself, hence this small script.
+// Usage: node scripts/run-tests.mjs [path-substring ...]   (no argument: every test)
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['actors', 'app', 'models', 'plugins', 'proto', 'runtime', 'store', 'test'];
+const skip = new Set(['node_modules', 'data', '.tmp']);
+
+function* walk(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (skip.has(entry.name)) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.name.endsWith('.test.ts')) yield path;
+  }
+}
+
+const filters = process.argv.slice(2);
+const files = roots
+  .flatMap((root) => [...walk(root)])
+  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ') || '(all)'}`);
+  process.exit(1);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
