@@ -39,18 +39,35 @@ export interface PluginStorage {
 /** What the host gives a skill besides the request. */
 export interface SkillContext {
   readonly storage: PluginStorage;
-  /** The host's clock; use it instead of `Date.now()` so tests can pin time. */
-  now(): Date;
+  /** The host's clock; use it instead of `Date.now()` so tests can pin time. Safe to destructure. */
+  now(this: void): Date;
   /** The plugin's validated configuration (see the manifest's `config`). */
   readonly config: Readonly<Record<string, unknown>>;
   /** Intents of all loaded plugins with their descriptions, for skills like `help`. */
-  readonly catalog: ReadonlyArray<{ plugin: string; intent: string; description: string; example?: string }>;
+  readonly catalog: ReadonlyArray<CatalogEntry>;
+  /**
+   * Aborted when the call times out (the reason is the host's timeout error): pass it to anything
+   * cancellable, such as `fetch`, so abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** One intent of a loaded plugin, as `help` shows it. */
+export interface CatalogEntry {
+  readonly plugin: string;
+  readonly intent: string;
+  readonly description: string;
+  /** The manifest's first example. */
+  readonly example?: string;
 }
 
 /** A skill's answer: one or more text replies. */
 export type SkillResult = { readonly text: string } | { readonly texts: readonly string[] };
 
-export type IntentHandler = (request: SkillRequest, context: SkillContext) => SkillResult | Promise<SkillResult>;
+export type IntentHandler = (
+  request: SkillRequest,
+  context: SkillContext,
+) => SkillResult | Promise<SkillResult>;
 
 /** A handler module's default export: one function per intent the manifest declares. */
 export type SkillHandlers = Readonly<Record<string, IntentHandler>>;

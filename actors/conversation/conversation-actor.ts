@@ -1,0 +1,253 @@
+/**
+ * One conversation, one actor. Each inbound message runs the state machine
+ * `idle -> processing -> responding -> idle`:
+ * - processing: understand the text (classifier), decide (dialog engine), run the skill;
+ *   bounded by the processing timeout, after which Parley apologises and the turn ends;
+ * - responding: store the dialog state with the inbound and outbound messages in one transaction,
+ *   then hand the replies back. Only a stored turn is answered, so a crash never sends a reply
+ *   the store does not know about, and a redelivered message is recognised by its idempotency id.
+ */
+import type { EntityContext, EntityDefinition } from '../../runtime/index.js';
+import type { Classification, IntentClassifier } from '../../models/index.js';
+import type { Store } from '../../store/index.js';
+import type { SkillRequest } from '../../plugins/sdk.js';
+import { describeContent, type InboundMessage, type OutboundMessage } from '../umm.js';
+import type { CompiledConversationOptions } from './conversation-options.js';
+import type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
+import { decide, type DialogDecision, type IntentSlots } from './dialog-engine.js';
+import { RECENT_IDS_KEPT, initialDialogState, reviveDialogState, type DialogState } from './dialog-state.js';
+
+export const CONVERSATION_KIND = 'conversation';
+
+/** What a conversation actor needs from the rest of Parley. */
+export interface ConversationDependencies {
+  readonly classifier: IntentClassifier;
+  /** Runs the skill that handles an intent; resolves its reply texts. */
+  readonly skills: {
+    invoke(request: SkillRequest): Promise<readonly string[]>;
+    slotsOf(intent: string): IntentSlots | undefined;
+    suggestions(): readonly string[];
+  };
+  readonly store: Pick<Store, 'users' | 'conversations'>;
+  readonly options: CompiledConversationOptions;
+  readonly logger: ConversationLogger;
+}
+
+export interface ConversationLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+type Context = EntityContext<ConversationMessage, DialogState>;
+
+export const APOLOGY_TEXT = "Sorry, that took me too long and I had to stop. Please try again in a moment.";
+const SKILL_FAILED_TEXT = 'Sorry, something went wrong while handling that. Please try again.';
+
+/** Sentinel for a turn that ran out of time. */
+const TIMED_OUT = Symbol('timed-out');
+
+interface TurnOutcome {
+  readonly texts: readonly string[];
+  readonly dialog: DialogState;
+}
+
+export class ConversationActor {
+  #status: ConversationStatus = { type: 'idle' };
+
+  constructor(private readonly deps: ConversationDependencies) {}
+
+  async receive(message: ConversationMessage, ctx: Context): Promise<void> {
+    switch (message.type) {
+      case 'inbound':
+        ctx.respond(message, await this.#turn(message.message, ctx));
+        return;
+      case 'inspect':
+        ctx.respond(message, { status: this.#status, dialog: ctx.state });
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unknown conversation message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  async #turn(message: InboundMessage, ctx: Context): Promise<TurnResult> {
+    if (ctx.state.recentIds.includes(message.id) || (await this.deps.store.conversations.hasProcessed(message.id))) {
+      this.deps.logger.info({ conversation: ctx.id, messageId: message.id }, 'duplicate message dropped');
+      return { status: 'duplicate', replies: [] };
+    }
+
+    this.#status = { type: 'processing', messageId: message.id, since: ctx.clock.now() };
+    const dialog = await this.#ensureUser(message, ctx.state);
+    const outcome = await this.#withinProcessingTimeout(this.#process(message, dialog, ctx), ctx);
+    const { texts, dialog: next } =
+      outcome === TIMED_OUT ? { texts: [APOLOGY_TEXT], dialog: { ...dialog, pending: undefined } } : outcome;
+
+    this.#status = { type: 'responding', messageId: message.id };
+    const replies = texts.map((text, index) => reply(message, text, index, ctx.clock.now()));
+    const state: DialogState = {
+      ...next,
+      turns: next.turns + 1,
+      recentIds: [...next.recentIds, message.id].slice(-RECENT_IDS_KEPT),
+    };
+    try {
+      const recorded = await this.deps.store.conversations.recordTurn({
+        conversationKey: message.conversationId,
+        channel: message.channel,
+        userId: state.userId ?? '',
+        state,
+        inbound: { idempotencyId: message.id, content: message.content, sentAt: message.sentAt },
+        outbound: replies.map((r) => ({ id: r.id, content: r.content, sentAt: r.sentAt })),
+      });
+      if (recorded === 'duplicate') return { status: 'duplicate', replies: [] };
+      ctx.state = state;
+      return { status: 'answered', replies };
+    } finally {
+      this.#status = { type: 'idle' };
+    }
+  }
+
+  async #ensureUser(message: InboundMessage, dialog: DialogState): Promise<DialogState> {
+    if (dialog.userId) return dialog;
+    const user = await this.deps.store.users.upsert({
+      channel: message.channel,
+      platformUserId: message.sender.id,
+      ...(message.sender.displayName === undefined ? {} : { displayName: message.sender.displayName }),
+    });
+    return { ...dialog, userId: user.id };
+  }
+
+  async #process(message: InboundMessage, dialog: DialogState, ctx: Context): Promise<TurnOutcome> {
+    const text = textOf(message);
+    if (text.length > this.deps.options.maxTextChars) {
+      return {
+        texts: [`That message is too long for me (over ${this.deps.options.maxTextChars} characters). Could you shorten it?`],
+        dialog,
+      };
+    }
+    const classification = await this.#classify(text, message, dialog, ctx);
+    const decision = decide(text, classification, dialog, {
+      slotsOf: (intent) => this.deps.skills.slotsOf(intent),
+      suggestions: this.deps.skills.suggestions(),
+    });
+    return this.#act(decision, message, text, dialog, ctx);
+  }
+
+  async #classify(
+    text: string,
+    message: InboundMessage,
+    dialog: DialogState,
+    ctx: Context,
+  ): Promise<Classification | undefined> {
+    try {
+      return await this.deps.classifier.classify(text, {
+        channel: message.channel,
+        ...(dialog.pending ? { expecting: dialog.pending.intent } : {}),
+        ...(dialog.lastIntent ? { lastIntent: dialog.lastIntent } : {}),
+        ...(message.locale ? { locale: message.locale } : {}),
+      });
+    } catch (error) {
+      this.deps.logger.error({ err: error, conversation: ctx.id, messageId: message.id }, 'classifier failed');
+      return undefined;
+    }
+  }
+
+  async #act(
+    decision: DialogDecision,
+    message: InboundMessage,
+    text: string,
+    dialog: DialogState,
+    ctx: Context,
+  ): Promise<TurnOutcome> {
+    switch (decision.type) {
+      case 'fallback':
+      case 'cancelled':
+        return { texts: [decision.text], dialog: { ...dialog, pending: undefined } };
+      case 'prompt':
+        return { texts: [decision.text], dialog: { ...dialog, pending: decision.pending } };
+      case 'invoke': {
+        const request: SkillRequest = {
+          intent: decision.intent,
+          text,
+          entities: decision.entities,
+          user: {
+            id: dialog.userId ?? message.sender.id,
+            ...(message.sender.displayName === undefined ? {} : { displayName: message.sender.displayName }),
+          },
+          conversationId: message.conversationId,
+          channel: message.channel,
+          ...(message.locale === undefined ? {} : { locale: message.locale }),
+        };
+        const next: DialogState = { ...dialog, pending: undefined, lastIntent: decision.intent };
+        try {
+          return { texts: await this.deps.skills.invoke(request), dialog: next };
+        } catch (error) {
+          this.deps.logger.error(
+            { err: error, conversation: ctx.id, messageId: message.id, intent: decision.intent },
+            'skill failed',
+          );
+          return { texts: [SKILL_FAILED_TEXT], dialog: next };
+        }
+      }
+      default: {
+        const unreachable: never = decision;
+        throw new Error(`unknown dialog decision ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** Races the turn against the processing timeout on the actor's clock (a simulated one in tests). */
+  #withinProcessingTimeout<T>(work: Promise<T>, ctx: Context): Promise<T | typeof TIMED_OUT> {
+    return new Promise((resolve, reject) => {
+      const timer = ctx.clock.setTimeout(() => {
+        this.deps.logger.warn(
+          { conversation: ctx.id, timeoutMs: this.deps.options.processingTimeoutMs },
+          'processing timed out; apologising',
+        );
+        resolve(TIMED_OUT);
+      }, this.deps.options.processingTimeoutMs);
+      work.then(
+        (value) => {
+          ctx.clock.clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          ctx.clock.clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+}
+
+function textOf(message: InboundMessage): string {
+  const content = message.content;
+  return content.type === 'command' ? [content.name, ...content.args].join(' ') : describeContent(content);
+}
+
+function reply(message: InboundMessage, text: string, index: number, now: number): OutboundMessage {
+  return {
+    id: `${message.id}#${index}`,
+    channel: message.channel,
+    conversationId: message.conversationId,
+    content: { type: 'text', text },
+    sentAt: now,
+    replyTo: message.id,
+  };
+}
+
+/** The virtual-actor definition registered under {@link CONVERSATION_KIND}. */
+export function conversationEntity(
+  deps: ConversationDependencies,
+): EntityDefinition<ConversationMessage, DialogState> {
+  return {
+    create: () => new ConversationActor(deps),
+    initialState: initialDialogState,
+    load: async (conversationKey) => {
+      const record = await deps.store.conversations.load(conversationKey);
+      return record ? reviveDialogState(record.state) : undefined;
+    },
+    idleTimeout: deps.options.idleTimeoutMs,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The assistant's conversations as virtual actors: `registerConversations` puts the conversation kind
+ * into an actor system and returns the hand-off the gateways call for every inbound message.
+ */
+import type { ActorSystem } from '../../runtime/index.js';
+import type { InboundMessage, OutboundMessage } from '../umm.js';
+import { CONVERSATION_KIND, conversationEntity, type ConversationDependencies } from './conversation-actor.js';
+import type { ConversationMessage } from './conversation-messages.js';
+
+export { APOLOGY_TEXT, CONVERSATION_KIND, ConversationActor, conversationEntity } from './conversation-actor.js';
+export type { ConversationDependencies, ConversationLogger } from './conversation-actor.js';
+export type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
+export { compileConversationOptions } from './conversation-options.js';
+export type { CompiledConversationOptions, ConversationOptions } from './conversation-options.js';
+export type { DialogState } from './dialog-state.js';
+export { decide } from './dialog-engine.js';
+export type { DialogDecision, IntentSlots } from './dialog-engine.js';
+
+/** Hands one inbound message to its conversation and resolves the replies to send. */
+export type InboundHandler = (message: InboundMessage) => Promise<readonly OutboundMessage[]>;
+
+export function registerConversations(system: ActorSystem, deps: ConversationDependencies): InboundHandler {
+  system.registerEntity(CONVERSATION_KIND, conversationEntity(deps));
+  // The ask outlives the processing timeout so the apology, not an ask timeout, is what a slow turn yields.
+  const timeout = deps.options.processingTimeoutMs + 30_000;
+  return async (message) => {
+    const ref = system.entity<ConversationMessage>(CONVERSATION_KIND, message.conversationId);
+    const result = await ref.ask({ type: 'inbound', message }, { timeout });
+    return result.replies;
+  };
+}

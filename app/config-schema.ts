@@ -1,0 +1,85 @@
+/**
+ * Parley's configuration: one schema, validated once at start-up. Values come from (lowest to highest
+ * precedence) the defaults here, a JSON config file, and environment variables.
+ */
+import { z } from 'zod';
+import type { Duration } from '../runtime/index.js';
+
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration like "500ms", "10s", "5m" or "1h"')
+  .transform((value) => value as Duration);
+
+/** The parts of Parley a process runs. `all` is the embedded, zero-setup default. */
+export const Roles = ['all', 'gateway', 'core', 'inference'] as const;
+export type Role = (typeof Roles)[number];
+
+export const LogLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const configSchema = z
+  .object({
+    /** Which parts this process runs. @default 'all' */
+    role: z.enum(Roles).default('all'),
+    /** Where the embedded store (PGlite) and other local state live. @default './data' */
+    dataDir: z.string().min(1).default('./data'),
+    /** Postgres URL; when set, Postgres replaces the embedded PGlite store. */
+    databaseUrl: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// or postgresql:// URL' })
+      .optional(),
+    http: z
+      .object({
+        /** @default '127.0.0.1' (only this machine; set '0.0.0.0' behind a TLS proxy) */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** @default 8787 */
+        port: z.number().int().min(0).max(65535).default(8787),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        /** @default 'info' */
+        level: z.enum(LogLevels).default('info'),
+        /** Human-readable lines instead of JSON. @default true when stdout is a terminal */
+        pretty: z.boolean().optional(),
+      })
+      .strict()
+      .prefault({}),
+    plugins: z
+      .object({
+        /** Folders holding one plugin folder each. @default ['<parley>/plugins'] (the built-ins) */
+        dirs: z.array(z.string().min(1)).optional(),
+        /** Longest a skill may take for one call. @default '5s' */
+        callTimeout: duration.default('5s'),
+      })
+      .strict()
+      .prefault({}),
+    conversation: z
+      .object({
+        /** Longest a turn may spend understanding and running a skill before Parley apologises. @default '10s' */
+        processingTimeout: duration.default('10s'),
+        /** A conversation's actor is passivated (state saved, memory freed) after this long idle. @default '5m' */
+        idleTimeout: duration.default('5m'),
+      })
+      .strict()
+      .prefault({}),
+    webChat: z
+      .object({
+        /** Largest WebSocket frame accepted, bytes. @default 65536 */
+        maxFrameBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+        /** Longest message text accepted, characters. @default 4000 */
+        maxTextChars: z.number().int().min(1).max(100_000).default(4000),
+      })
+      .strict()
+      .prefault({}),
+    /** IANA time zone for "what time is it". @default the system's */
+    timezone: z
+      .string()
+      .refine((zone) => Intl.supportedValuesOf('timeZone').includes(zone) || zone === 'UTC', 'a known IANA time zone')
+      .optional(),
+  })
+  .strict();
+
+/** The validated configuration: what the rest of the app sees. */
+export type Config = z.output<typeof configSchema>;
+/** What a config file may contain. */
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,44 @@
+/** Errors of the composition root: configuration and start-up. */
+
+export const ConfigErrorCodes = {
+  /** The config file could not be read or is not JSON. */
+  unreadableFile: 'config.unreadable_file',
+  /** A value (from the file or the environment) failed validation. */
+  invalid: 'config.invalid',
+} as const;
+export type ConfigErrorCode = (typeof ConfigErrorCodes)[keyof typeof ConfigErrorCodes];
+
+/** One problem with one configuration key. */
+export interface ConfigIssue {
+  /** Dotted path of the key, e.g. `http.port`. */
+  readonly path: string;
+  /** Where the value came from: the file path, an environment variable, or `defaults`. */
+  readonly source: string;
+  readonly message: string;
+}
+
+/** The configuration is wrong; `issues` says which keys and why. Parley refuses to start. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly code: ConfigErrorCode,
+    readonly issues: readonly ConfigIssue[],
+    options?: ErrorOptions,
+  ) {
+    super(
+      `invalid configuration:\n${issues.map((issue) => `  - ${issue.path} (${issue.source}): ${issue.message}`).join('\n')}`,
+      options,
+    );
+  }
+}
+
+/** A role or mode was asked for that this build cannot run yet or that conflicts with another setting. */
+export class UnsupportedRoleError extends Error {
+  override readonly name = 'UnsupportedRoleError';
+  constructor(
+    readonly role: string,
+    reason: string,
+  ) {
+    super(`role '${role}' cannot run: ${reason}`);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The `parley` command line.
+ *
+ *   parley [start]            run the assistant (embedded defaults: PGlite in ./data, web chat on :8787)
+ *   parley chat [--url URL]   chat in the terminal, with a running assistant or an in-process one
+ */
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { connectWebSocketChat, createInProcessChat, runTerminalChat } from '../actors/gateway/index.js';
+import { loadConfig } from './config.js';
+import type { Config } from './config-schema.js';
+import { ConfigError, UnsupportedRoleError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { startAssistant } from './assistant.js';
+
+const USAGE = `Usage: parley [command] [options]
+
+Commands:
+  start                 Run the assistant (default). Web chat on http://127.0.0.1:8787
+  chat                  Chat in this terminal (with the running assistant, or an in-process one)
+
+Options:
+  -c, --config FILE     JSON config file (also PARLEY_CONFIG)
+      --url URL         chat: the assistant's address (default: from config)
+      --user NAME       chat: who you are (default: your OS user name)
+  -h, --help            Show this help
+  -v, --version         Show the version
+
+Environment: PARLEY_DATA_DIR, PARLEY_HTTP_PORT, PARLEY_HTTP_HOST, DATABASE_URL, PARLEY_LOG_LEVEL, ...
+(see README.md, "Configuration").`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      url: { type: 'string' },
+      user: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) return print(USAGE);
+  if (values.version) return print(version());
+
+  const command = positionals[0] ?? 'start';
+  const config = loadConfig(values.config === undefined ? {} : { file: values.config });
+  switch (command) {
+    case 'start':
+      return start(config);
+    case 'chat':
+      return chat(config, { url: values.url, user: values.user });
+    default:
+      process.stderr.write(`parley: unknown command '${command}'\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+async function start(config: Config): Promise<number> {
+  const logger = createLogger(config.log);
+  const assistant = await startAssistant(config, logger);
+  logger.info(`Parley is running. Chat at ${assistant.url ?? '(no http)'} or with \`npx parley chat\``);
+  await untilSignal(logger);
+  await assistant.close();
+  logger.info('stopped');
+  return 0;
+}
+
+async function chat(config: Config, options: { url: string | undefined; user: string | undefined }): Promise<number> {
+  const user = options.user ?? userInfo().username;
+  const base = options.url ?? `http://${config.http.host}:${config.http.port}`;
+  const banner = (where: string): string =>
+    `Parley chat (${where}). Type a message, "help" for ideas, /quit to leave.`;
+
+  if (options.url !== undefined || (await isRunning(base))) {
+    const connection = await connectWebSocketChat(toWebSocketUrl(base), { session: user, channel: 'cli', name: user });
+    await runTerminalChat({ connection, input: process.stdin, output: process.stdout, banner: banner(base) });
+    return 0;
+  }
+  // Nothing is listening: run the assistant inside this process, quietly (warnings to stderr).
+  const logger = createLogger({ level: 'warn', destination: 2, ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }) });
+  const assistant = await startAssistant(config, logger, { http: false });
+  try {
+    const connection = createInProcessChat({ handle: assistant.handle, user });
+    await runTerminalChat({ connection, input: process.stdin, output: process.stdout, banner: banner('in-process') });
+  } finally {
+    await assistant.close();
+  }
+  return 0;
+}
+
+async function isRunning(base: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('/healthz', base), { signal: AbortSignal.timeout(1000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function toWebSocketUrl(base: string): string {
+  const url = new URL('/ws', base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+function untilSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down: finishing in-flight turns');
+      process.once(signal, () => {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      });
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `parley ${pkg.version}`;
+}
+
+function print(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof ConfigError || error instanceof UnsupportedRoleError;
+    process.stderr.write(`parley: ${known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = known ? 2 : 1;
+  },
+);

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { storeBackends } from '../test/testkit/index.js';
+import type { Store, Turn } from './index.js';
+import { InvalidValueError, StaleEpochError, UnknownUserError } from './index.js';
+import { databaseOf } from './internal.js';
+
+function turnFor(userId: string, overrides: Partial<Turn> = {}): Turn {
+  return {
+    conversationKey: `web:${randomUUID()}`,
+    channel: 'web',
+    userId,
+    state: { step: 'greeted' },
+    inbound: { idempotencyId: `web:${randomUUID()}`, content: { text: 'hi' }, sentAt: 1_700_000_000_000 },
+    outbound: [{ id: `out:${randomUUID()}`, content: { text: 'hello' }, sentAt: 1_700_000_000_500 }],
+    ...overrides,
+  };
+}
+
+/** The turn's next message in the same conversation. */
+function nextTurn(turn: Turn, overrides: Partial<Turn> = {}): Turn {
+  return turnFor(turn.userId, { conversationKey: turn.conversationKey, ...overrides });
+}
+
+for (const backend of storeBackends) {
+  describe(`store conversations (${backend.name})`, () => {
+    let store: Store;
+    let userId: string;
+    before(async () => {
+      store = await backend.open();
+      userId = (await store.users.upsert({ channel: 'web', platformUserId: 'conversations' })).id;
+    });
+    after(() => store.close());
+
+    const countMessages = async () =>
+      Number(
+        (
+          await databaseOf(store)
+            .selectFrom('messages')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+
+    it('conversations - load returns undefined before the first turn', async () => {
+      assert.equal(await store.conversations.load(`web:${randomUUID()}`), undefined);
+    });
+
+    it('conversations - recordTurn stores the state and the messages', async () => {
+      const turn = turnFor(userId);
+      assert.equal(await store.conversations.recordTurn(turn), 'recorded');
+
+      const conversation = await store.conversations.load(turn.conversationKey);
+      assert.ok(conversation);
+      assert.equal(conversation.key, turn.conversationKey);
+      assert.equal(conversation.channel, 'web');
+      assert.equal(conversation.userId, userId);
+      assert.deepEqual(conversation.state, { step: 'greeted' });
+      assert.equal(conversation.epoch, 0);
+      assert.equal(await store.conversations.hasProcessed(turn.inbound.idempotencyId), true);
+
+      const messages = await store.messages.listByConversation(turn.conversationKey);
+      assert.deepEqual(
+        messages.map(({ direction, idempotencyId, content, sentAt }) => ({
+          direction,
+          idempotencyId,
+          content,
+          sentAt,
+        })),
+        [
+          {
+            direction: 'inbound',
+            idempotencyId: turn.inbound.idempotencyId,
+            content: { text: 'hi' },
+            sentAt: 1_700_000_000_000,
+          },
+          {
+            direction: 'outbound',
+            idempotencyId: turn.outbound[0]?.id,
+            content: { text: 'hello' },
+            sentAt: 1_700_000_000_500,
+          },
+        ],
+      );
+
+      const second = nextTurn(turn, { state: { step: 'asked' } });
+      assert.equal(await store.conversations.recordTurn(second), 'recorded');
+      const updated = await store.conversations.load(turn.conversationKey);
+      assert.equal(updated?.id, conversation.id);
+      assert.deepEqual(updated?.state, { step: 'asked' });
+      assert.equal((await store.messages.listByConversation(turn.conversationKey)).length, 4);
+    });
+
+    it('conversations - a second recordTurn with the same idempotency id is a duplicate and changes nothing', async () => {
+      const turn = turnFor(userId);
+      await store.conversations.recordTurn(turn);
+      const before = await store.conversations.load(turn.conversationKey);
+      const messagesBefore = await countMessages();
+
+      const replay = nextTurn(turn, { inbound: turn.inbound, state: { step: 'changed' }, epoch: 9 });
+      assert.equal(await store.conversations.recordTurn(replay), 'duplicate');
+      assert.deepEqual(await store.conversations.load(turn.conversationKey), before);
+      assert.equal(await countMessages(), messagesBefore);
+    });
+
+    it('conversations - a duplicate id under a new conversation key creates no conversation', async () => {
+      const turn = turnFor(userId);
+      await store.conversations.recordTurn(turn);
+      const elsewhere = turnFor(userId, { inbound: turn.inbound });
+      assert.equal(await store.conversations.recordTurn(elsewhere), 'duplicate');
+      assert.equal(await store.conversations.load(elsewhere.conversationKey), undefined);
+    });
+
+    it('conversations - concurrent recordTurns with the same id record exactly one', async () => {
+      const turn = turnFor(userId);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.conversations.recordTurn({ ...turn, state: { attempt: i } }),
+        ),
+      );
+      assert.equal(results.filter((result) => result === 'recorded').length, 1);
+      assert.equal(results.filter((result) => result === 'duplicate').length, 7);
+      assert.equal((await store.messages.listByConversation(turn.conversationKey)).length, 2);
+    });
+
+    it('conversations - concurrent first turns of a new conversation share one conversation', async () => {
+      const first = turnFor(userId, { outbound: [] });
+      const turns = Array.from({ length: 6 }, () => nextTurn(first, { outbound: [] }));
+      const results = await Promise.all(turns.map((turn) => store.conversations.recordTurn(turn)));
+      assert.deepEqual(
+        results,
+        Array.from({ length: 6 }, () => 'recorded'),
+      );
+      const ids = await databaseOf(store)
+        .selectFrom('messages')
+        .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+        .select('conversations.id')
+        .where(
+          'messages.idempotency_id',
+          'in',
+          turns.map((turn) => turn.inbound.idempotencyId),
+        )
+        .execute();
+      assert.equal(ids.length, 6);
+      assert.equal(new Set(ids.map((row) => row.id)).size, 1);
+    });
+
+    it('conversations - a write with a stale epoch is rejected and changes nothing', async () => {
+      const turn = turnFor(userId, { epoch: 5 });
+      await store.conversations.recordTurn(turn);
+      assert.equal((await store.conversations.load(turn.conversationKey))?.epoch, 5);
+      const before = await store.conversations.load(turn.conversationKey);
+      const messagesBefore = await countMessages();
+
+      const stale = nextTurn(turn, { epoch: 4, state: { step: 'stale' } });
+      await assert.rejects(store.conversations.recordTurn(stale), (error: unknown) => {
+        assert.ok(error instanceof StaleEpochError);
+        assert.equal(error.attemptedEpoch, 4);
+        assert.equal(error.currentEpoch, 5);
+        assert.equal(error.conversationId, before?.id);
+        return true;
+      });
+      assert.deepEqual(await store.conversations.load(turn.conversationKey), before);
+      assert.equal(await countMessages(), messagesBefore);
+      assert.equal(await store.conversations.hasProcessed(stale.inbound.idempotencyId), false);
+    });
+
+    it('conversations - an equal or newer epoch is accepted and stored; an omitted one keeps it', async () => {
+      const turn = turnFor(userId, { epoch: 2 });
+      await store.conversations.recordTurn(turn);
+      assert.equal(await store.conversations.recordTurn(nextTurn(turn, { epoch: 2 })), 'recorded');
+      assert.equal(await store.conversations.recordTurn(nextTurn(turn, { epoch: 7 })), 'recorded');
+      assert.equal((await store.conversations.load(turn.conversationKey))?.epoch, 7);
+      assert.equal(await store.conversations.recordTurn(nextTurn(turn)), 'recorded');
+      assert.equal((await store.conversations.load(turn.conversationKey))?.epoch, 7);
+    });
+
+    it('conversations - recordTurn for an unknown user throws UnknownUserError', async () => {
+      const turn = turnFor(randomUUID());
+      await assert.rejects(store.conversations.recordTurn(turn), UnknownUserError);
+      assert.equal(await store.conversations.load(turn.conversationKey), undefined);
+    });
+
+    it('conversations - recordTurn rejects invalid turns before writing', async () => {
+      const turn = turnFor(userId);
+      await assert.rejects(store.conversations.recordTurn({ ...turn, epoch: -1 }), InvalidValueError);
+      await assert.rejects(store.conversations.recordTurn({ ...turn, userId: 'nope' }), InvalidValueError);
+      await assert.rejects(
+        store.conversations.recordTurn({
+          ...turn,
+          outbound: [{ id: turn.inbound.idempotencyId, content: 1, sentAt: 0 }],
+        }),
+        InvalidValueError,
+      );
+      assert.equal(await store.conversations.hasProcessed(turn.inbound.idempotencyId), false);
+    });
+
+    it('conversations - a transaction that throws rolls back its recorded turns', async () => {
+      const turn = turnFor(userId);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          assert.equal(await tx.conversations.recordTurn(turn), 'recorded');
+          throw new Error('handler failed');
+        }),
+        /handler failed/,
+      );
+      assert.equal(await store.conversations.load(turn.conversationKey), undefined);
+      assert.equal(await store.conversations.hasProcessed(turn.inbound.idempotencyId), false);
+    });
+
+    it("conversations - a duplicate inside a transaction keeps the transaction's other writes", async () => {
+      const turn = turnFor(userId);
+      await store.conversations.recordTurn(turn);
+      const result = await store.transaction(async (tx) => {
+        await tx.pluginData.set('notes', userId, 'in-tx', true);
+        return await tx.conversations.recordTurn(turnFor(userId, { inbound: turn.inbound }));
+      });
+      assert.equal(result, 'duplicate');
+      assert.equal(await store.pluginData.get('notes', userId, 'in-tx'), true);
+    });
+  });
+}

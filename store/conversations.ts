@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { BlindIndexPurpose } from './blind-index.js';
+import type { Database } from './database.js';
+import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
+import { fieldAad } from './field-codec.js';
+import type { RepositoryContext } from './repository-support.js';
+import {
+  SqlState,
+  int8ToNumber,
+  requireNonEmpty,
+  requireTimestamp,
+  requireUuid,
+  sqlStateOf,
+} from './repository-support.js';
+import { inTransaction } from './transaction.js';
+
+/** A conversation as the conversation actor loads it on activation. */
+export interface ConversationRecord {
+  /** Stable id (uuid). */
+  readonly id: string;
+  /** The conversation key the gateway addresses it by (stored sealed, found by blind index). */
+  readonly key: string;
+  readonly channel: string;
+  /** The user who started the conversation. */
+  readonly userId?: string;
+  /** Dialog state as last recorded (JSON, opened). */
+  readonly state: unknown;
+  /** Highest fencing epoch that has written the conversation; `0` when never fenced. */
+  readonly epoch: number;
+  readonly updatedAt: Date;
+}
+
+/** One processed inbound message with its replies and the dialog state after it. */
+export interface Turn {
+  readonly conversationKey: string;
+  readonly channel: string;
+  /** The user who sent the inbound message (must exist: see `UserRepository.upsert`). */
+  readonly userId: string;
+  /** Dialog state after the turn; JSON-serialisable (`undefined` is stored as `null`). */
+  readonly state: unknown;
+  readonly inbound: {
+    /** The channel's idempotency id, e.g. `telegram:<bot>:<update_id>`; a turn is recorded once per id. */
+    readonly idempotencyId: string;
+    /** JSON-serialisable message content. */
+    readonly content: unknown;
+    /** When the user sent it, epoch milliseconds. */
+    readonly sentAt: number;
+  };
+  readonly outbound: ReadonlyArray<{
+    /** Reply id, unique across all messages (it is the reply's idempotency id). */
+    readonly id: string;
+    readonly content: unknown;
+    readonly sentAt: number;
+  }>;
+  /**
+   * Fencing token: the writer's shard lease epoch. A turn with an epoch lower than the conversation's
+   * stored one is rejected with `StaleEpochError`; otherwise the stored epoch becomes this one. Omitted:
+   * no fencing (embedded mode), and the stored epoch is kept.
+   */
+  readonly epoch?: number | undefined;
+}
+
+/** `'recorded'`: the turn was written. `'duplicate'`: its inbound id was already recorded; nothing changed. */
+export type RecordTurnResult = 'recorded' | 'duplicate';
+
+/** Conversations and their turns. */
+export interface ConversationRepository {
+  /** The conversation addressed by `conversationKey`, or `undefined` before its first recorded turn. */
+  load(conversationKey: string): Promise<ConversationRecord | undefined>;
+  /**
+   * Records a turn in one transaction: creates or updates the conversation, stores its state, and inserts
+   * the inbound message and the replies. Race-safe: of concurrent turns with one inbound idempotency id,
+   * exactly one is recorded.
+   * @throws StaleEpochError when `turn.epoch` is lower than the stored epoch (nothing is written)
+   * @throws UnknownUserError when `turn.userId` does not exist
+   */
+  recordTurn(turn: Turn): Promise<RecordTurnResult>;
+  /** Whether an inbound message with this idempotency id has been recorded. */
+  hasProcessed(idempotencyId: string): Promise<boolean>;
+}
+
+const CONVERSATIONS = 'conversations';
+
+/** Thrown inside the turn's transaction to roll it back when the inbound message is a duplicate. */
+class DuplicateTurn extends Error {
+  override readonly name = 'DuplicateTurn';
+}
+
+export function createConversationRepository(ctx: RepositoryContext): ConversationRepository {
+  const { sealer, blindIndex } = ctx;
+  const indexOf = (key: string) => blindIndex.compute(BlindIndexPurpose.ConversationKey, key);
+
+  /** Locks the conversation row, creating it with the turn's state when missing. */
+  async function lockOrCreate(
+    trx: Kysely<Database>,
+    turn: Turn,
+    keyIndex: Uint8Array,
+    now: Date,
+  ): Promise<{ id: string; epoch: number; created: boolean }> {
+    const lock = () =>
+      trx
+        .selectFrom('conversations')
+        .select(['id', 'epoch'])
+        .where('conversation_key_index', '=', keyIndex)
+        .forUpdate()
+        .executeTakeFirst();
+    const existing = await lock();
+    if (existing !== undefined) {
+      return { id: existing.id, epoch: int8ToNumber(existing.epoch), created: false };
+    }
+
+    const id = randomUUID();
+    const inserted = await trx
+      .insertInto('conversations')
+      .values({
+        id,
+        conversation_key_index: keyIndex,
+        conversation_key: await sealer.sealText(
+          turn.conversationKey,
+          fieldAad(CONVERSATIONS, 'conversation_key', id),
+        ),
+        channel: turn.channel,
+        user_id: turn.userId,
+        state: await sealer.sealJson(turn.state, fieldAad(CONVERSATIONS, 'state', id), 'state'),
+        epoch: turn.epoch ?? 0,
+        codec: sealer.codec.id,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('conversation_key_index').doNothing())
+      .returning(['id', 'epoch'])
+      .executeTakeFirst();
+    if (inserted !== undefined) return { id, epoch: int8ToNumber(inserted.epoch), created: true };
+    // Lost a creation race; the insert waited for the winner to commit, so the row is visible now.
+    const winner = await lock();
+    // Only a concurrent `users.forget()` of the winner's user can remove it in between.
+    if (winner === undefined) throw new UnknownUserError(turn.userId);
+    return { id: winner.id, epoch: int8ToNumber(winner.epoch), created: false };
+  }
+
+  async function insertMessages(
+    trx: Kysely<Database>,
+    conversationId: string,
+    turn: Turn,
+    now: Date,
+  ): Promise<RecordTurnResult> {
+    const messageRow = async (
+      direction: 'inbound' | 'outbound',
+      idempotencyId: string,
+      content: unknown,
+      sentAt: number,
+    ) => {
+      const id = randomUUID();
+      return {
+        id,
+        conversation_id: conversationId,
+        user_id: turn.userId,
+        direction,
+        idempotency_id: idempotencyId,
+        content: await sealer.sealJson(content, fieldAad('messages', 'content', id), `${direction} content`),
+        codec: sealer.codec.id,
+        sent_at: new Date(sentAt),
+        created_at: now,
+      };
+    };
+    const { inbound } = turn;
+    const recorded = await trx
+      .insertInto('messages')
+      .values(await messageRow('inbound', inbound.idempotencyId, inbound.content, inbound.sentAt))
+      .onConflict((oc) => oc.column('idempotency_id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (recorded === undefined) return 'duplicate';
+    if (turn.outbound.length > 0) {
+      const rows = [];
+      for (const reply of turn.outbound)
+        rows.push(await messageRow('outbound', reply.id, reply.content, reply.sentAt));
+      await trx.insertInto('messages').values(rows).execute();
+    }
+    return 'recorded';
+  }
+
+  return {
+    async load(conversationKey) {
+      const row = await ctx.db
+        .selectFrom('conversations')
+        .selectAll()
+        .where('conversation_key_index', '=', indexOf(conversationKey))
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      const base = {
+        id: row.id,
+        key: await sealer.openText(row.conversation_key, fieldAad(CONVERSATIONS, 'conversation_key', row.id)),
+        channel: row.channel,
+        state: await sealer.openJson(row.state, fieldAad(CONVERSATIONS, 'state', row.id)),
+        epoch: int8ToNumber(row.epoch),
+        updatedAt: row.updated_at,
+      };
+      return row.user_id === null ? base : { ...base, userId: row.user_id };
+    },
+
+    async recordTurn(turn) {
+      validateTurn(turn);
+      const keyIndex = indexOf(turn.conversationKey);
+      try {
+        return await inTransaction(ctx.db, async (trx) => {
+          const now = new Date(ctx.clock());
+          const conversation = await lockOrCreate(trx, turn, keyIndex, now);
+          if (turn.epoch !== undefined && turn.epoch < conversation.epoch) {
+            throw new StaleEpochError(conversation.id, turn.epoch, conversation.epoch);
+          }
+          if ((await insertMessages(trx, conversation.id, turn, now)) === 'duplicate') {
+            // Undo the conversation this turn may have created; a duplicate changes nothing.
+            throw new DuplicateTurn();
+          }
+          if (!conversation.created) {
+            await trx
+              .updateTable('conversations')
+              .set({
+                state: await sealer.sealJson(
+                  turn.state,
+                  fieldAad(CONVERSATIONS, 'state', conversation.id),
+                  'state',
+                ),
+                ...(turn.epoch === undefined ? {} : { epoch: turn.epoch }),
+                codec: sealer.codec.id,
+                updated_at: now,
+              })
+              .where('id', '=', conversation.id)
+              .execute();
+          }
+          return 'recorded' as const;
+        });
+      } catch (error) {
+        if (error instanceof DuplicateTurn) return 'duplicate';
+        if (sqlStateOf(error) === SqlState.ForeignKeyViolation) {
+          throw new UnknownUserError(turn.userId, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    async hasProcessed(idempotencyId) {
+      const row = await ctx.db
+        .selectFrom('messages')
+        .select('id')
+        .where('idempotency_id', '=', idempotencyId)
+        .where('direction', '=', 'inbound')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+  };
+}
+
+function validateTurn(turn: Turn): void {
+  requireNonEmpty('conversationKey', turn.conversationKey);
+  requireNonEmpty('channel', turn.channel);
+  requireUuid('userId', turn.userId);
+  requireNonEmpty('inbound.idempotencyId', turn.inbound.idempotencyId);
+  requireTimestamp('inbound.sentAt', turn.inbound.sentAt);
+  const ids = new Set([turn.inbound.idempotencyId]);
+  for (const [i, reply] of turn.outbound.entries()) {
+    requireNonEmpty(`outbound[${i}].id`, reply.id);
+    requireTimestamp(`outbound[${i}].sentAt`, reply.sentAt);
+    if (ids.has(reply.id))
+      throw new InvalidValueError(`outbound[${i}].id`, `${reply.id} is used twice in the turn`);
+    ids.add(reply.id);
+  }
+  if (turn.epoch !== undefined && !(Number.isSafeInteger(turn.epoch) && turn.epoch >= 0)) {
+    throw new InvalidValueError('epoch', `expected a non-negative integer, got ${String(turn.epoch)}`);
+  }
+}

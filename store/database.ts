@@ -1,0 +1,82 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Kysely table types, as of the latest migration (`migrations/`). Columns ending in a sensitive field's
+ * name hold `FieldCodec.seal()` output (`bytea`); `*_index` columns hold HMAC-SHA256 blind indexes;
+ * `codec` names the codec that sealed the row's fields.
+ */
+export interface Database {
+  users: UsersTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  plugin_data: PluginDataTable;
+  store_settings: StoreSettingsTable;
+}
+
+/** `bytea`: `pg` reads it as a `Buffer`, PGlite as a `Uint8Array`; both accept `Uint8Array`. */
+export type Bytes = Uint8Array;
+
+/** `bigint`: `pg` reads it as a string, PGlite as a number; written as a number. */
+export type Int8 = ColumnType<string | number | bigint, number, number>;
+
+export interface UsersTable {
+  id: string;
+  channel: string;
+  /** Blind index of `${channel}:${platformUserId}`; unique. */
+  platform_user_index: Bytes;
+  platform_user_id: Bytes;
+  display_name: Bytes | null;
+  codec: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ConversationsTable {
+  id: string;
+  /** Blind index of the conversation key; unique. */
+  conversation_key_index: Bytes;
+  conversation_key: Bytes;
+  channel: string;
+  /** The user who started the conversation; the conversation is deleted when that user is forgotten. */
+  user_id: string | null;
+  /** Dialog state as sealed JSON. */
+  state: Bytes;
+  /** Highest fencing epoch that wrote the row; writes with a lower one are rejected. */
+  epoch: Int8;
+  codec: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface MessagesTable {
+  id: string;
+  /** Insertion order, for listing a conversation's messages in the order they were recorded. */
+  seq: Generated<Int8>;
+  conversation_id: string;
+  /** The user of the turn that recorded the message. */
+  user_id: string | null;
+  direction: 'inbound' | 'outbound';
+  /** Inbound: the channel's idempotency id; outbound: the reply id. Unique across all messages. */
+  idempotency_id: string;
+  /** Sealed JSON. */
+  content: Bytes;
+  codec: string;
+  sent_at: Date;
+  created_at: Date;
+}
+
+export interface PluginDataTable {
+  plugin: string;
+  user_id: string;
+  key: string;
+  /** Sealed JSON. */
+  value: Bytes;
+  codec: string;
+  updated_at: Date;
+}
+
+export interface StoreSettingsTable {
+  name: string;
+  value: Bytes;
+  created_at: Date;
+}

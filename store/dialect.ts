@@ -1,0 +1,76 @@
+import { mkdir } from 'node:fs/promises';
+import type { Dialect } from 'kysely';
+import { PGliteDialect, PostgresDialect } from 'kysely';
+import type { StoreError } from './errors.js';
+import { StoreConnectionError, StoreDataDirError } from './errors.js';
+import type { StoreConnection } from './store-options.js';
+import { MEMORY_DATA_DIR } from './store-options.js';
+
+/** Which database engine a store runs on. */
+export type StoreBackend = StoreConnection['type'];
+
+/** A Kysely dialect ready to use, plus how to explain a failure to reach it. */
+export interface OpenedDialect {
+  readonly backend: StoreBackend;
+  readonly dialect: Dialect;
+  /** Wraps an error from the first round trip into an error that says what to do. */
+  explainOpenFailure(error: unknown): StoreError;
+}
+
+/**
+ * Opens the dialect for `connection`: the only place that branches on the backend. Drivers are loaded
+ * on demand, so a Postgres deployment never loads PGlite's WebAssembly and the reverse.
+ */
+export async function openDialect(
+  connection: StoreConnection,
+  onBackgroundError: (error: Error) => void,
+): Promise<OpenedDialect> {
+  switch (connection.type) {
+    case 'pglite':
+      return await openPGlite(connection.dataDir);
+    case 'postgres':
+      return await openPostgres(connection, onBackgroundError);
+    default: {
+      const unknownConnection: never = connection;
+      throw new Error(`unknown store connection ${JSON.stringify(unknownConnection)}`);
+    }
+  }
+}
+
+async function openPGlite(dataDir: string): Promise<OpenedDialect> {
+  const explainOpenFailure = (error: unknown) => new StoreDataDirError(dataDir, { cause: error });
+  if (dataDir !== MEMORY_DATA_DIR) {
+    try {
+      await mkdir(dataDir, { recursive: true });
+    } catch (error) {
+      throw explainOpenFailure(error);
+    }
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  let pglite;
+  try {
+    pglite = await PGlite.create(dataDir);
+  } catch (error) {
+    throw explainOpenFailure(error);
+  }
+  return { backend: 'pglite', dialect: new PGliteDialect({ pglite }), explainOpenFailure };
+}
+
+async function openPostgres(
+  connection: Extract<StoreConnection, { type: 'postgres' }>,
+  onBackgroundError: (error: Error) => void,
+): Promise<OpenedDialect> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({
+    connectionString: connection.url,
+    max: connection.poolSize,
+    connectionTimeoutMillis: connection.connectTimeoutMs,
+  });
+  // An idle client losing its connection emits 'error' on the pool; unhandled, that would crash the process.
+  pool.on('error', onBackgroundError);
+  return {
+    backend: 'postgres',
+    dialect: new PostgresDialect({ pool }),
+    explainOpenFailure: (error) => new StoreConnectionError(connection.address, { cause: error }),
+  };
+}

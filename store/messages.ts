@@ -1,0 +1,78 @@
+import { BlindIndexPurpose } from './blind-index.js';
+import { InvalidValueError } from './errors.js';
+import { fieldAad } from './field-codec.js';
+import type { RepositoryContext } from './repository-support.js';
+
+/** A recorded message of a conversation. */
+export interface StoredMessage {
+  /** Row id (uuid). */
+  readonly id: string;
+  readonly direction: 'inbound' | 'outbound';
+  /** Inbound: the channel's idempotency id; outbound: the reply id. */
+  readonly idempotencyId: string;
+  /** Content as recorded (JSON, opened). */
+  readonly content: unknown;
+  /** When it was sent, epoch milliseconds (as given to `recordTurn`). */
+  readonly sentAt: number;
+  /** When the store recorded it. */
+  readonly createdAt: Date;
+}
+
+export interface ListMessagesOptions {
+  /** Return only the most recent `limit` messages (still oldest first). @default all messages */
+  readonly limit?: number | undefined;
+}
+
+/** Read side of the messages `ConversationRepository.recordTurn` writes. */
+export interface MessageRepository {
+  /**
+   * Messages of the conversation, oldest first, in the order they were recorded (a turn's inbound
+   * message, then its replies). Empty for an unknown conversation.
+   */
+  listByConversation(conversationKey: string, options?: ListMessagesOptions): Promise<StoredMessage[]>;
+}
+
+export function createMessageRepository(ctx: RepositoryContext): MessageRepository {
+  const { sealer, blindIndex } = ctx;
+  return {
+    async listByConversation(conversationKey, options = {}) {
+      const { limit } = options;
+      if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) {
+        throw new InvalidValueError('limit', `expected a positive integer, got ${String(limit)}`);
+      }
+      const query = ctx.db
+        .selectFrom('messages')
+        .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+        .where(
+          'conversations.conversation_key_index',
+          '=',
+          blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey),
+        )
+        .select([
+          'messages.id',
+          'messages.direction',
+          'messages.idempotency_id',
+          'messages.content',
+          'messages.sent_at',
+          'messages.created_at',
+        ]);
+      // The most recent `limit` rows are the first ones in descending order.
+      const rows =
+        limit === undefined
+          ? await query.orderBy('messages.seq', 'asc').execute()
+          : (await query.orderBy('messages.seq', 'desc').limit(limit).execute()).reverse();
+      const messages: StoredMessage[] = [];
+      for (const row of rows) {
+        messages.push({
+          id: row.id,
+          direction: row.direction,
+          idempotencyId: row.idempotency_id,
+          content: await sealer.openJson(row.content, fieldAad('messages', 'content', row.id)),
+          sentAt: row.sent_at.getTime(),
+          createdAt: row.created_at,
+        });
+      }
+      return messages;
+    },
+  };
+}

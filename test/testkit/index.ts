@@ -1,0 +1,8 @@
+/**
+ * Shared test helpers that give tests real servers: a fresh Postgres database, a store on every backend.
+ * Each handle is `AsyncDisposable`: `await using` cleans it up.
+ */
+export { createTestDatabase, DEFAULT_TEST_POSTGRES_URLS } from './postgres.js';
+export type { TestDatabase } from './postgres.js';
+export { storeBackends } from './store-backends.js';
+export type { BackendStoreOptions, StoreBackendUnderTest, StoreLocation } from './store-backends.js';
