@@ -24,7 +24,12 @@ export type Content =
       readonly height?: number;
     }
   /** A point on the map, optionally named. */
-  | { readonly type: 'location'; readonly latitude: number; readonly longitude: number; readonly name?: string }
+  | {
+      readonly type: 'location';
+      readonly latitude: number;
+      readonly longitude: number;
+      readonly name?: string;
+    }
   /** A voice note; `transcript` is filled when speech-to-text ran. */
   | {
       readonly type: 'voice';

@@ -51,7 +51,9 @@ export async function startAssistant(
   };
   try {
     const store = await createStore({
-      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, 'pglite') }),
+      ...(config.databaseUrl
+        ? { databaseUrl: config.databaseUrl }
+        : { dataDir: join(config.dataDir, 'pglite') }),
     });
     closers.push(() => store.close());
     logger.info({ backend: store.backend }, 'store ready');
@@ -59,7 +61,10 @@ export async function startAssistant(
     const host = await loadSkills(config, store, logger);
     const classifier = createRuleClassifier(host.intents());
 
-    const system: ActorSystem = createActorSystem({ name: 'parley', logger: logger.child({ area: 'runtime' }) });
+    const system: ActorSystem = createActorSystem({
+      name: 'parley',
+      logger: logger.child({ area: 'runtime' }),
+    });
     closers.push(() => system.shutdown());
     const handle = registerConversations(system, {
       classifier,
@@ -73,7 +78,10 @@ export async function startAssistant(
           host.catalog.flatMap((entry) => (entry.example && entry.plugin !== 'help' ? [entry.example] : [])),
       },
       store,
-      options: compileConversationOptions({ ...config.conversation, maxTextChars: config.webChat.maxTextChars }),
+      options: compileConversationOptions({
+        ...config.conversation,
+        maxTextChars: config.webChat.maxTextChars,
+      }),
       logger: logger.child({ area: 'conversation' }),
     });
 
@@ -117,7 +125,10 @@ async function loadSkills(config: Config, store: Store, logger: Logger): Promise
     const result = await loadPlugins(dir, { alreadyLoaded: plugins });
     plugins.push(...result.plugins);
     for (const failure of result.failures) {
-      logger.warn({ path: failure.path, reason: failure.reason }, `plugin skipped: ${failure.path}: ${failure.reason}`);
+      logger.warn(
+        { path: failure.path, reason: failure.reason },
+        `plugin skipped: ${failure.path}: ${failure.reason}`,
+      );
     }
   }
   logger.info({ plugins: plugins.map((plugin) => plugin.name) }, `${plugins.length} plugins loaded`);

@@ -65,7 +65,12 @@ export const configSchema = z
     webChat: z
       .object({
         /** Largest WebSocket frame accepted, bytes. @default 65536 */
-        maxFrameBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+        maxFrameBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
         /** Longest message text accepted, characters. @default 4000 */
         maxTextChars: z.number().int().min(1).max(100_000).default(4000),
       })
@@ -74,7 +79,10 @@ export const configSchema = z
     /** IANA time zone for "what time is it". @default the system's */
     timezone: z
       .string()
-      .refine((zone) => Intl.supportedValuesOf('timeZone').includes(zone) || zone === 'UTC', 'a known IANA time zone')
+      .refine(
+        (zone) => Intl.supportedValuesOf('timeZone').includes(zone) || zone === 'UTC',
+        'a known IANA time zone',
+      )
       .optional(),
   })
   .strict();

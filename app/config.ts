@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema, type Config } from './config-schema.js';
 import { ConfigError, ConfigErrorCodes, type ConfigIssue } from './errors.js';
 

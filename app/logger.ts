@@ -31,7 +31,16 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
   const isTty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
   if (options.pretty ?? isTty) {
-    return pino(base, pretty({ destination: fd, colorize: isTty, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+    return pino(
+      base,
+      pretty({
+        destination: fd,
+        colorize: isTty,
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        sync: true,
+      }),
+    );
   }
   return pino(base, pino.destination({ fd, sync: fd === 2 }));
 }

@@ -68,23 +68,49 @@ async function start(config: Config): Promise<number> {
   return 0;
 }
 
-async function chat(config: Config, options: { url: string | undefined; user: string | undefined }): Promise<number> {
+async function chat(
+  config: Config,
+  options: { url: string | undefined; user: string | undefined },
+): Promise<number> {
   const user = options.user ?? userInfo().username;
   const base = options.url ?? `http://${config.http.host}:${config.http.port}`;
   const banner = (where: string): string =>
     `Parley chat (${where}). Type a message, "help" for ideas, /quit to leave.`;
 
   if (options.url !== undefined || (await isRunning(base))) {
-    const connection = await connectWebSocketChat(toWebSocketUrl(base), { session: user, channel: 'cli', name: user });
-    await runTerminalChat({ connection, input: process.stdin, output: process.stdout, banner: banner(base) });
+    const connection = await connectWebSocketChat(toWebSocketUrl(base), {
+      session: user,
+      channel: 'cli',
+      name: user,
+    });
+    try {
+      await runTerminalChat({
+        connection,
+        input: process.stdin,
+        output: process.stdout,
+        banner: banner(base),
+      });
+    } finally {
+      await connection.close();
+    }
     return 0;
   }
   // Nothing is listening: run the assistant inside this process, quietly (warnings to stderr).
-  const logger = createLogger({ level: 'warn', destination: 2, ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }) });
+  const logger = createLogger({
+    level: 'warn',
+    destination: 2,
+    ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }),
+  });
   const assistant = await startAssistant(config, logger, { http: false });
   try {
     const connection = createInProcessChat({ handle: assistant.handle, user });
-    await runTerminalChat({ connection, input: process.stdin, output: process.stdout, banner: banner('in-process') });
+    await runTerminalChat({
+      connection,
+      input: process.stdin,
+      output: process.stdout,
+      banner: banner('in-process'),
+    });
+    await connection.close();
   } finally {
     await assistant.close();
   }
@@ -123,7 +149,9 @@ function untilSignal(logger: Logger): Promise<void> {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return `parley ${pkg.version}`;
 }
 
@@ -138,7 +166,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const known = error instanceof ConfigError || error instanceof UnsupportedRoleError;
-    process.stderr.write(`parley: ${known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `parley: ${known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = known ? 2 : 1;
   },
 );

@@ -17,8 +17,7 @@ import type { ActorSystem } from './actor-system.js';
 import type { AskOptions, AskReply, ReplySink } from './ask.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { DeadLetterReason, type DeadLetterOffice } from './dead-letters.js';
-import type { Dispatcher } from './dispatcher.js';
-import { parseDuration } from './duration.js';
+import type { Dispatcher, Runnable } from './dispatcher.js';
 import {
   ActorFailure,
   ActorStoppedError,
@@ -107,7 +106,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<void> {
   return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-export class ActorCell<M> implements ContextHost<M>, CellParent {
+export class ActorCell<M> implements ContextHost<M>, CellParent, Runnable {
   status: CellStatus = CellStatus.Starting;
   /** The ask that delivered the message being handled, until answered. */
   currentReply: ReplySink | undefined;
@@ -130,6 +129,9 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
   private restartTimer: TimerHandle | undefined;
   private stopping: Promise<void> | undefined;
   private idleWaiter: (() => void) | undefined;
+  // Promise callbacks for async receives, made on the first one: sync-only actors never pay for them.
+  private onHandled: (() => void) | undefined;
+  private onFailed: ((error: unknown) => void) | undefined;
 
   constructor(
     protected readonly runtime: CellRuntime,
@@ -151,11 +153,13 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
   }
 
   ask<Q extends M>(message: Q, options?: AskOptions): Promise<AskReply<M, Q>> {
-    const timeoutMs =
-      options?.timeout === undefined
-        ? this.runtime.askTimeoutMs
-        : parseDuration(options.timeout, 'ask timeout');
-    return askWithDeadline(this.runtime.clock, this, message, timeoutMs) as Promise<AskReply<M, Q>>;
+    return askWithDeadline(
+      this.runtime.clock,
+      this,
+      message,
+      options?.timeout,
+      this.runtime.askTimeoutMs,
+    ) as Promise<AskReply<M, Q>>;
   }
 
   /**
@@ -177,7 +181,7 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      this.runtime.dispatcher.schedule(this.drain);
+      this.runtime.dispatcher.schedule(this);
     }
   }
 
@@ -196,7 +200,9 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
   }
 
   get timers(): TimerScheduler<M> {
-    return (this.timerScheduler ??= new Timers(this.runtime.clock, this.deliverTimerMessage));
+    return (this.timerScheduler ??= new Timers(this.runtime.clock, (message) =>
+      this.deliverTimerMessage(message),
+    ));
   }
 
   replyCurrent(value: unknown): void {
@@ -213,7 +219,8 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
   }
 
   spawnChild<C>(props: Props<C>, name: string | undefined): ActorRef<C> {
-    if (this.status >= CellStatus.Passivating) throw new ActorStoppedError(this.path, 'spawn');
+    if (this.status >= CellStatus.Passivating)
+      throw new ActorStoppedError(this.path, 'spawn', 'spawn a child');
     this.children ??= new Map();
     return spawnCell(this.runtime, this, this.children, props, name, () => `$${++this.childNames}`);
   }
@@ -246,7 +253,13 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
 
   /** Starts the first instance; called once, right after construction. */
   start(): void {
-    queueMicrotask(this.activate);
+    this.runtime.dispatcher.schedule(this);
+  }
+
+  /** Dispatcher entry point: starts the actor, or drains a batch of its mailbox. */
+  run(): void {
+    if (this.status === CellStatus.Starting && !this.processing) this.activate();
+    else this.drain();
   }
 
   /** Stops the actor (idempotent): current message, timers, children, `postStop`, then the parent is told. */
@@ -301,10 +314,10 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
   protected resume(): void {
     this.status = CellStatus.Running;
     this.scheduled = true;
-    this.runtime.dispatcher.schedule(this.drain);
+    this.runtime.dispatcher.schedule(this);
   }
 
-  private readonly activate = (): void => {
+  private activate(): void {
     this.restartTimer = undefined;
     if (this.status >= CellStatus.Passivating) return;
     this.status = CellStatus.Starting;
@@ -316,11 +329,17 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
       this.fail(error);
       return;
     }
-    if (isPromiseLike(result)) result.then(this.onStarted, this.onFailed);
-    else this.onStarted();
-  };
+    if (isPromiseLike(result)) {
+      result.then(
+        () => this.onStarted(),
+        (error: unknown) => this.fail(error),
+      );
+    } else {
+      this.onStarted();
+    }
+  }
 
-  private readonly onStarted = (): void => {
+  private onStarted(): void {
     this.processing = false;
     this.started = true;
     if (this.status !== CellStatus.Starting) {
@@ -330,9 +349,9 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
     this.status = CellStatus.Running;
     this.onRunning();
     this.drain();
-  };
+  }
 
-  private readonly drain = (): void => {
+  private drain(): void {
     if (this.processing) return;
     const mailbox = this.mailbox;
     const dispatcher = this.runtime.dispatcher;
@@ -354,12 +373,12 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
         break;
       }
       if (left === 0) {
-        dispatcher.yieldTurn(this.drain);
+        dispatcher.schedule(this);
         break;
       }
       left--;
       const message = mailbox.shift();
-      this.currentReply = mailbox.lastReply;
+      this.currentReply = mailbox.takeReply();
       this.currentMessage = message;
       this.processing = true;
       this.phase = FailurePhase.Receive;
@@ -371,7 +390,10 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
         break;
       }
       if (result !== undefined && isPromiseLike(result)) {
-        result.then(this.onHandled, this.onFailed);
+        result.then(
+          (this.onHandled ??= () => this.handled()),
+          (this.onFailed ??= (error) => this.fail(error)),
+        );
         break;
       }
       this.processing = false;
@@ -380,21 +402,15 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
     }
     this.runtime.counters.processed += batch - left;
     dispatcher.consumed(batch - left);
-  };
+  }
 
-  /** An async receive finished: go on, in this microtask only if the turn's budget allows. */
-  private readonly onHandled = (): void => {
+  /** An async receive finished: queue up for the next message. */
+  private handled(): void {
     this.processing = false;
     this.currentReply = undefined;
     this.currentMessage = undefined;
-    const dispatcher = this.runtime.dispatcher;
-    if (dispatcher.hasBudget) this.drain();
-    else dispatcher.yieldTurn(this.drain);
-  };
-
-  private readonly onFailed = (error: unknown): void => {
-    this.fail(error);
-  };
+    this.runtime.dispatcher.schedule(this);
+  }
 
   /** Handles one system message; `true` to go on draining. */
   private handleSystemMessage(message: SystemMessage): boolean {
@@ -417,7 +433,10 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
           return false;
         }
         if (isPromiseLike(result)) {
-          result.then(this.onSignalHandled, this.onFailed);
+          result.then(
+            () => this.signalHandled(),
+            (error: unknown) => this.fail(error),
+          );
           return false;
         }
         this.processing = false;
@@ -430,27 +449,27 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
     }
   }
 
-  private readonly onSignalHandled = (): void => {
+  private signalHandled(): void {
     this.processing = false;
-    this.runtime.dispatcher.schedule(this.drain);
-  };
+    this.runtime.dispatcher.schedule(this);
+  }
 
   private pushSystem(message: SystemMessage): void {
     if (this.status >= CellStatus.Passivating) return;
     (this.systemQueue ??= []).push(message);
     if (!this.scheduled) {
       this.scheduled = true;
-      this.runtime.dispatcher.schedule(this.drain);
+      this.runtime.dispatcher.schedule(this);
     }
   }
 
-  private readonly deliverTimerMessage = (message: M): void => {
+  private deliverTimerMessage(message: M): void {
     try {
       this.deliver(message, undefined);
     } catch (error) {
       this.runtime.logger.warn({ actor: this.path, err: toError(error) }, 'timer message dropped');
     }
-  };
+  }
 
   private fail(thrown: unknown): void {
     const messageType = this.phase === FailurePhase.Receive ? messageTypeOf(this.currentMessage) : undefined;
@@ -462,7 +481,12 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
     const reply = this.currentReply;
     this.currentReply = undefined;
     this.currentMessage = undefined;
-    reply?.reject(failure);
+    try {
+      reply?.reject(failure);
+    } catch (error) {
+      // A transport's sink that throws must not stop the failure from being supervised.
+      this.runtime.logger.error({ actor: this.path, err: toError(error) }, 'could not reject the ask');
+    }
     this.runtime.counters.failures++;
     if (this.status >= CellStatus.Passivating) {
       // Already stopping: there is nothing left to decide.
@@ -492,7 +516,7 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
         }
         logger.warn({ actor: this.path, err: failure }, 'actor failed; resuming with the next message');
         this.status = CellStatus.Running;
-        this.runtime.dispatcher.schedule(this.drain);
+        this.runtime.dispatcher.schedule(this);
         return;
       case 'restart': {
         const history = (this.restartHistory ??= new RestartHistory());
@@ -536,7 +560,7 @@ export class ActorCell<M> implements ContextHost<M>, CellParent {
     await this.runPostStop();
     // A stop may have come in meanwhile; it wins.
     if (this.status !== CellStatus.Restarting) return;
-    this.restartTimer = this.runtime.clock.setTimeout(this.activate, delayMs);
+    this.restartTimer = this.runtime.clock.setTimeout(() => this.activate(), delayMs);
   }
 
   private async runStop(reason: StopReason): Promise<void> {

@@ -1,47 +1,79 @@
+/** Something the dispatcher runs: an actor cell draining its mailbox. */
+export interface Runnable {
+  /** Does a bounded amount of work (at most `throughput` messages), reporting it with `consumed`. */
+  run(): void;
+}
+
 /**
- * Decides when actors run, keeping two promises:
- * - Fairness between actors: a drain handles at most `throughput` messages, then queues itself behind
- *   everyone else with `setImmediate`.
- * - Fairness to I/O: drains start in microtasks (cheap, immediate) only while the system has handled fewer
- *   than `throughput` messages since the event loop last had a turn; after that, new drains wait for the
- *   next turn, so neither a hot actor nor a ping-pong between actors can starve sockets and timers.
- * A drain that was queued with `setImmediate` always gets its batch, whatever the budget, so actors woken
- * in microtasks cannot starve the ones waiting in the queue.
+ * Decides when actors run: a FIFO of actors with work, flushed in one microtask while the turn's budget
+ * lasts, so waking many actors costs one microtask, not one each.
+ *
+ * - Fairness between actors: an actor handles at most `throughput` messages per run, then queues again
+ *   at the back.
+ * - Fairness to I/O: once `throughput` messages were handled since the event loop last had a turn, the
+ *   flush stops and continues with `setImmediate`, so neither a hot actor nor a ping-pong between actors
+ *   can starve sockets and timers.
  */
 export class Dispatcher {
+  // Ring buffer; its length stays a power of two so indices wrap with a mask.
+  private queue: (Runnable | undefined)[] = new Array<Runnable | undefined>(64).fill(undefined);
+  private mask = 63;
+  private head = 0;
+  private count = 0;
   private budget: number;
+  private flushPending = false;
+  private readonly flushInMicrotask = (): void => this.flush();
+  private readonly flushOnNextTurn = (): void => {
+    this.budget = this.throughput;
+    this.flush();
+  };
 
   constructor(readonly throughput: number) {
     this.budget = throughput;
   }
 
-  /** Whether drains may still run in microtasks during this event-loop turn. */
-  get hasBudget(): boolean {
-    return this.budget > 0;
-  }
-
-  /** Runs `drain` soon: in a microtask while the budget lasts, else on the next event-loop turn. */
-  schedule(drain: () => void): void {
-    if (this.budget > 0) queueMicrotask(drain);
-    else setImmediate(drain);
+  /** Queues `runnable` to run soon. The caller guarantees it is not queued already. */
+  schedule(runnable: Runnable): void {
+    if (this.count === this.queue.length) this.grow();
+    this.queue[(this.head + this.count) & this.mask] = runnable;
+    this.count++;
+    if (this.flushPending) return;
+    this.flushPending = true;
+    if (this.budget > 0) queueMicrotask(this.flushInMicrotask);
+    else setImmediate(this.flushOnNextTurn);
   }
 
   /** Records `handled` messages against this turn's budget. */
   consumed(handled: number): void {
-    if (this.budget === 0 || handled === 0) return;
     this.budget -= handled;
-    if (this.budget <= 0) {
-      this.budget = 0;
-      setImmediate(this.reset);
+  }
+
+  private flush(): void {
+    try {
+      while (this.count > 0) {
+        if (this.budget <= 0) {
+          setImmediate(this.flushOnNextTurn);
+          return;
+        }
+        const runnable = this.queue[this.head] as Runnable;
+        this.queue[this.head] = undefined;
+        this.head = (this.head + 1) & this.mask;
+        this.count--;
+        runnable.run();
+      }
+      this.flushPending = false;
+    } catch (error) {
+      // Cells never throw from run(); if one does (a runtime bug), the other actors must still be served.
+      setImmediate(this.flushOnNextTurn);
+      throw error;
     }
   }
 
-  /** Continues `drain` after the event loop has had its turn. */
-  yieldTurn(drain: () => void): void {
-    setImmediate(drain);
+  private grow(): void {
+    const queue = new Array<Runnable | undefined>(this.queue.length * 2).fill(undefined);
+    for (let i = 0; i < this.count; i++) queue[i] = this.queue[(this.head + i) & this.mask];
+    this.queue = queue;
+    this.head = 0;
+    this.mask = queue.length - 1;
   }
-
-  private readonly reset = (): void => {
-    this.budget = this.throughput;
-  };
 }

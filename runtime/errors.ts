@@ -74,8 +74,14 @@ export class ActorStoppedError extends RuntimeError {
   constructor(
     readonly actorPath: string,
     readonly messageType: string,
+    /** What could not be done, when it was not delivering a message. */
+    attempted?: string,
   ) {
-    super(`Actor ${actorPath} is stopped; message '${messageType}' went to dead letters.`);
+    super(
+      attempted === undefined
+        ? `Actor ${actorPath} is stopped; message '${messageType}' went to dead letters.`
+        : `Actor ${actorPath} is stopping or stopped; cannot ${attempted}.`,
+    );
   }
 }
 

@@ -6,8 +6,8 @@ import type { ReplySink } from './ask.js';
  * It starts small and doubles up to `capacity`, so a hundred thousand mostly idle actors stay cheap.
  */
 export class Mailbox<M> {
-  /** Reply sink of the message last returned by {@link shift}. */
-  lastReply: ReplySink | undefined;
+  /** Reply sink of the message last returned by {@link shift}; cleared by {@link takeReply}. */
+  private lastReply: ReplySink | undefined;
 
   private messages: (M | undefined)[];
   private replies: (ReplySink | undefined)[];
@@ -17,7 +17,7 @@ export class Mailbox<M> {
 
   constructor(
     readonly capacity: number,
-    initialSlots = 8,
+    initialSlots = 4,
   ) {
     const slots = powerOfTwoAtLeast(Math.min(initialSlots, capacity));
     this.messages = new Array<M | undefined>(slots).fill(undefined);
@@ -40,7 +40,7 @@ export class Mailbox<M> {
     return true;
   }
 
-  /** Removes and returns the oldest message and sets {@link lastReply}. Only call when `size > 0`. */
+  /** Removes and returns the oldest message; its reply sink waits in {@link takeReply}. Only when `size > 0`. */
   shift(): M {
     const index = this.head;
     const message = this.messages[index] as M;
@@ -52,13 +52,19 @@ export class Mailbox<M> {
     return message;
   }
 
+  /** The reply sink of the message last shifted, once (the mailbox must not keep a settled ask alive). */
+  takeReply(): ReplySink | undefined {
+    const reply = this.lastReply;
+    this.lastReply = undefined;
+    return reply;
+  }
+
   /** Empties the mailbox, handing each message (oldest first) to `visit`. */
   drain(visit: (message: M, reply: ReplySink | undefined) => void): void {
     while (this.count > 0) {
       const message = this.shift();
-      visit(message, this.lastReply);
+      visit(message, this.takeReply());
     }
-    this.lastReply = undefined;
   }
 
   private grow(): void {

@@ -1,5 +1,6 @@
 import type { ReplySink } from './ask.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { parseDuration, type Duration } from './duration.js';
 import { AskTimeoutError, messageTypeOf } from './errors.js';
 
 /** Something an ask can be sent to: a local actor, or an entity through its transport. */
@@ -9,14 +10,19 @@ export interface AskTarget<M> {
   deliver(message: M, reply: ReplySink): void;
 }
 
-/** One ask in flight: settles its promise once, by reply, failure or deadline (on the system's Clock). */
+/**
+ * One ask in flight: settles its promise once, by reply, failure or deadline (on the system's Clock).
+ * Never throws: an invalid `timeout` rejects like any other failure.
+ */
 export function askWithDeadline<M>(
   clock: Clock,
   target: AskTarget<M>,
   message: M,
-  timeoutMs: number,
+  timeout: Duration | undefined,
+  defaultTimeoutMs: number,
 ): Promise<unknown> {
   return new Promise<unknown>((resolve, reject) => {
+    const timeoutMs = timeout === undefined ? defaultTimeoutMs : parseDuration(timeout, 'ask timeout');
     const pending = new PendingAsk(resolve, reject, clock, target.path, message, timeoutMs);
     try {
       target.deliver(message, pending);

@@ -10,7 +10,6 @@ import type { ActorRef } from './actor-ref.js';
 import type { AskOptions, AskReply, ReplySink } from './ask.js';
 import type { TimerHandle } from './clock.js';
 import { DeadLetterReason } from './dead-letters.js';
-import { parseDuration } from './duration.js';
 import {
   type ActorFailure,
   ActorStoppedError,
@@ -58,6 +57,8 @@ class EntityCell<M, S> extends ActorCell<M> {
   private readonly entityCtx: EntityCellContext<M, S>;
   private idleTimer: TimerHandle | undefined;
   private idleSince = 0;
+  private savedForPassivation = false;
+  private onIdleTimer: (() => void) | undefined;
 
   constructor(
     runtime: CellRuntime,
@@ -109,7 +110,16 @@ class EntityCell<M, S> extends ActorCell<M> {
   protected override async beforeStop(reason: StopReason): Promise<void> {
     this.clearIdleTimer();
     // Only state that was loaded and is not the residue of a failure is worth saving.
-    if (reason.type === 'shutdown' && this.hasStarted) await this.save();
+    if (!this.hasStarted) return;
+    if (reason.type === 'shutdown' || (reason.type === 'passivate' && !this.savedForPassivation))
+      await this.save();
+  }
+
+  /** An entity that stops itself passivates: it saves, and its next message activates it again. */
+  override stopFromContext(ref: ActorRef<unknown> | undefined): Promise<void> {
+    if (ref !== undefined && ref !== this) return super.stopFromContext(ref);
+    void this.stop({ type: 'passivate' });
+    return Promise.resolve();
   }
 
   protected override disposeMailbox(reason: StopReason): void {
@@ -140,7 +150,9 @@ class EntityCell<M, S> extends ActorCell<M> {
 
   private armIdleTimer(ms: number): void {
     this.clearIdleTimer();
-    this.idleTimer = this.runtime.clock.setTimeout(this.checkIdle, ms, { background: true });
+    this.idleTimer = this.runtime.clock.setTimeout((this.onIdleTimer ??= () => this.checkIdle()), ms, {
+      background: true,
+    });
   }
 
   private clearIdleTimer(): void {
@@ -150,7 +162,7 @@ class EntityCell<M, S> extends ActorCell<M> {
   }
 
   // One timer per activation, re-armed lazily: handling a message only records the time, never touches timers.
-  private readonly checkIdle = (): void => {
+  private checkIdle(): void {
     this.idleTimer = undefined;
     if (this.status !== CellStatus.Running) return;
     const idleTimeoutMs = this.entity.idleTimeoutMs;
@@ -161,7 +173,7 @@ class EntityCell<M, S> extends ActorCell<M> {
     const idleFor = this.runtime.clock.now() - this.idleSince;
     if (idleFor >= idleTimeoutMs) void this.passivate();
     else this.armIdleTimer(idleTimeoutMs - idleFor);
-  };
+  }
 
   /** Saves, then stops; messages that arrive meanwhile queue for the next activation. */
   private async passivate(): Promise<void> {
@@ -179,6 +191,7 @@ class EntityCell<M, S> extends ActorCell<M> {
       }
       return;
     }
+    this.savedForPassivation = true;
     await this.stop({ type: 'passivate' });
   }
 }
@@ -200,11 +213,13 @@ class EntityRef<M> implements ActorRef<M>, EntityAddress {
   }
 
   ask<Q extends M>(message: Q, options?: AskOptions): Promise<AskReply<M, Q>> {
-    const timeoutMs =
-      options?.timeout === undefined
-        ? this.router.askTimeoutMs
-        : parseDuration(options.timeout, 'ask timeout');
-    return askWithDeadline(this.router.runtime.clock, this, message, timeoutMs) as Promise<AskReply<M, Q>>;
+    return askWithDeadline(
+      this.router.runtime.clock,
+      this,
+      message,
+      options?.timeout,
+      this.router.askTimeoutMs,
+    ) as Promise<AskReply<M, Q>>;
   }
 
   deliver(message: M, reply: ReplySink): void {

@@ -41,7 +41,7 @@ export interface ConversationLogger {
 
 type Context = EntityContext<ConversationMessage, DialogState>;
 
-export const APOLOGY_TEXT = "Sorry, that took me too long and I had to stop. Please try again in a moment.";
+export const APOLOGY_TEXT = 'Sorry, that took me too long and I had to stop. Please try again in a moment.';
 const SKILL_FAILED_TEXT = 'Sorry, something went wrong while handling that. Please try again.';
 
 /** Sentinel for a turn that ran out of time. */
@@ -73,7 +73,10 @@ export class ConversationActor {
   }
 
   async #turn(message: InboundMessage, ctx: Context): Promise<TurnResult> {
-    if (ctx.state.recentIds.includes(message.id) || (await this.deps.store.conversations.hasProcessed(message.id))) {
+    if (
+      ctx.state.recentIds.includes(message.id) ||
+      (await this.deps.store.conversations.hasProcessed(message.id))
+    ) {
       this.deps.logger.info({ conversation: ctx.id, messageId: message.id }, 'duplicate message dropped');
       return { status: 'duplicate', replies: [] };
     }
@@ -122,7 +125,9 @@ export class ConversationActor {
     const text = textOf(message);
     if (text.length > this.deps.options.maxTextChars) {
       return {
-        texts: [`That message is too long for me (over ${this.deps.options.maxTextChars} characters). Could you shorten it?`],
+        texts: [
+          `That message is too long for me (over ${this.deps.options.maxTextChars} characters). Could you shorten it?`,
+        ],
         dialog,
       };
     }
@@ -148,7 +153,10 @@ export class ConversationActor {
         ...(message.locale ? { locale: message.locale } : {}),
       });
     } catch (error) {
-      this.deps.logger.error({ err: error, conversation: ctx.id, messageId: message.id }, 'classifier failed');
+      this.deps.logger.error(
+        { err: error, conversation: ctx.id, messageId: message.id },
+        'classifier failed',
+      );
       return undefined;
     }
   }

@@ -8,7 +8,11 @@ import type { DialogState } from './dialog-state.js';
 /** What the dialog engine needs to know about each intent. */
 export interface IntentSlots {
   readonly intent: string;
-  readonly slots: ReadonlyArray<{ readonly name: string; readonly prompt: string; readonly required: boolean }>;
+  readonly slots: ReadonlyArray<{
+    readonly name: string;
+    readonly prompt: string;
+    readonly required: boolean;
+  }>;
 }
 
 /** The outcome of one turn's dialog step. */
@@ -61,8 +65,11 @@ function complete(
   entities: Readonly<Record<string, string>>,
   options: DialogEngineOptions,
 ): DialogDecision {
-  const missing = options.slotsOf(intent)?.slots.find((slot) => slot.required && !entities[slot.name]?.trim());
-  if (missing) return { type: 'prompt', text: missing.prompt, pending: { intent, slot: missing.name, entities } };
+  const missing = options
+    .slotsOf(intent)
+    ?.slots.find((slot) => slot.required && !entities[slot.name]?.trim());
+  if (missing)
+    return { type: 'prompt', text: missing.prompt, pending: { intent, slot: missing.name, entities } };
   return { type: 'invoke', intent, entities };
 }
 

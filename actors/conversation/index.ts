@@ -4,10 +4,19 @@
  */
 import type { ActorSystem } from '../../runtime/index.js';
 import type { InboundMessage, OutboundMessage } from '../umm.js';
-import { CONVERSATION_KIND, conversationEntity, type ConversationDependencies } from './conversation-actor.js';
+import {
+  CONVERSATION_KIND,
+  conversationEntity,
+  type ConversationDependencies,
+} from './conversation-actor.js';
 import type { ConversationMessage } from './conversation-messages.js';
 
-export { APOLOGY_TEXT, CONVERSATION_KIND, ConversationActor, conversationEntity } from './conversation-actor.js';
+export {
+  APOLOGY_TEXT,
+  CONVERSATION_KIND,
+  ConversationActor,
+  conversationEntity,
+} from './conversation-actor.js';
 export type { ConversationDependencies, ConversationLogger } from './conversation-actor.js';
 export type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
 export { compileConversationOptions } from './conversation-options.js';

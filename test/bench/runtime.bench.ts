@@ -4,14 +4,22 @@
  * docs/benchmarks.md ("Runtime").
  *
  * Method: each scenario warms up (same code path, discarded), then is measured with
- * process.hrtime.bigint. Tells are sent in bursts of at most one mailbox's worth per actor, yielding to
- * the event loop between bursts (as a real producer must, since mailboxes are bounded); the clock stops
- * when the last message has been handled. Asks run closed-loop: `concurrency` callers each await a
- * reply before asking again; latency is per ask, from the call to the settled promise.
+ * process.hrtime.bigint. Tells go round-robin over the actors in bursts of 1,000 (the system's default
+ * throughput), yielding to the event loop between bursts, as a producer of a bounded mailbox must; the
+ * clock stops when the last message has been handled. Asks run closed-loop: `concurrency` callers each
+ * await their reply before asking again (round-robin over the actors); latency is per ask, from the call
+ * to the settled promise, so with many callers it includes queueing behind the others.
  */
 import { cpus } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createActorSystem, type Actor, type ActorRef, type ActorSystem, type Ask } from '../../runtime/index.js';
+import {
+  createActorSystem,
+  type Actor,
+  type ActorContext,
+  type ActorRef,
+  type ActorSystem,
+  type Ask,
+} from '../../runtime/index.js';
 
 type BenchMessage = { readonly type: 'hit' } | ({ readonly type: 'ping'; readonly n: number } & Ask<number>);
 
@@ -19,7 +27,7 @@ type BenchMessage = { readonly type: 'hit' } | ({ readonly type: 'ping'; readonl
 class Counter implements Actor<BenchMessage> {
   constructor(private readonly tally: { handled: number }) {}
 
-  receive(message: BenchMessage, ctx: Parameters<Actor<BenchMessage>['receive']>[1]): void {
+  receive(message: BenchMessage, ctx: ActorContext<BenchMessage>): void {
     if (message.type === 'hit') this.tally.handled++;
     else ctx.respond(message, message.n + 1);
   }
@@ -36,9 +44,8 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const progress = (row: Row): void => {
+const record = (row: Row): void => {
   rows.push(row);
-  process.stderr.write(`${JSON.stringify(row)}\n`);
 };
 const HIT: BenchMessage = { type: 'hit' };
 /** Tells per event-loop turn: the system's default throughput, so a burst never outruns the drains. */
@@ -53,7 +60,12 @@ async function untilHandled(tally: { handled: number }, target: number): Promise
 }
 
 /** Sends `total` tells round-robin over `refs`, `burst` at a time with a yield to the event loop between. */
-async function tellRun(refs: readonly ActorRef<BenchMessage>[], tally: { handled: number }, total: number, burst: number): Promise<number> {
+async function tellRun(
+  refs: readonly ActorRef<BenchMessage>[],
+  tally: { handled: number },
+  total: number,
+  burst: number,
+): Promise<number> {
   const start0 = tally.handled;
   const start = process.hrtime.bigint();
   let sent = 0;
@@ -70,13 +82,25 @@ async function tellRun(refs: readonly ActorRef<BenchMessage>[], tally: { handled
   return total / seconds(start);
 }
 
-async function benchTell(label: string, actors: string, refs: readonly ActorRef<BenchMessage>[], tally: { handled: number }, total: number, burst: number): Promise<void> {
+async function benchTell(
+  label: string,
+  actors: string,
+  refs: readonly ActorRef<BenchMessage>[],
+  tally: { handled: number },
+  total: number,
+  burst: number,
+): Promise<void> {
   await tellRun(refs, tally, Math.min(total, Math.max(refs.length * 2, total / 5)), burst);
   const perSecond = await tellRun(refs, tally, total, burst);
-  progress({ scenario: label, actors, concurrency: '-', messages: total, perSecond });
+  record({ scenario: label, actors, concurrency: '-', messages: total, perSecond });
 }
 
-async function askRun(refs: readonly ActorRef<BenchMessage>[], total: number, concurrency: number, latencies: Float64Array | undefined): Promise<number> {
+async function askRun(
+  refs: readonly ActorRef<BenchMessage>[],
+  total: number,
+  concurrency: number,
+  latencies: Float64Array | undefined,
+): Promise<number> {
   let issued = 0;
   let next = 0;
   const caller = async (): Promise<void> => {
@@ -100,12 +124,18 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
 }
 
-async function benchAsk(label: string, actors: string, refs: readonly ActorRef<BenchMessage>[], total: number, concurrency: number): Promise<void> {
+async function benchAsk(
+  label: string,
+  actors: string,
+  refs: readonly ActorRef<BenchMessage>[],
+  total: number,
+  concurrency: number,
+): Promise<void> {
   await askRun(refs, Math.max(concurrency * 2, Math.floor(total / 5)), concurrency, undefined);
   const latencies = new Float64Array(total);
   const perSecond = await askRun(refs, total, concurrency, latencies);
   latencies.sort();
-  progress({
+  record({
     scenario: label,
     actors,
     concurrency: String(concurrency),
@@ -154,7 +184,13 @@ async function main(): Promise<void> {
     const many = spawnMany(system, 100_000, tally);
     await nextTurn();
     const spawnSeconds = seconds(spawnStart);
-    progress({ scenario: 'spawn', actors: '100,000 spawned', concurrency: '-', messages: 100_000, perSecond: 100_000 / spawnSeconds });
+    record({
+      scenario: 'spawn',
+      actors: '100,000 spawned',
+      concurrency: '-',
+      messages: 100_000,
+      perSecond: 100_000 / spawnSeconds,
+    });
     await benchTell('tell', '100,000 spawned', many, tally, 3_000_000, BURST);
     await benchAsk('ask', '100,000 spawned', many, 1_000_000, 1_000);
     await system.shutdown();
@@ -164,14 +200,22 @@ async function main(): Promise<void> {
     const refs = entities(system, 100_000, tally);
     const activationStart = process.hrtime.bigint();
     await tellRun(refs, tally, 100_000, BURST);
-    progress({ scenario: 'activate', actors: '100,000 entities', concurrency: '-', messages: 100_000, perSecond: 100_000 / seconds(activationStart) });
+    record({
+      scenario: 'activate',
+      actors: '100,000 entities',
+      concurrency: '-',
+      messages: 100_000,
+      perSecond: 100_000 / seconds(activationStart),
+    });
     await benchTell('tell', '100,000 entities', refs, tally, 3_000_000, BURST);
     await benchAsk('ask', '100,000 entities', refs, 1_000_000, 1_000);
     await system.shutdown();
   }
 
   const cpu = cpus();
-  console.log(`node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${process.platform}/${process.arch}`);
+  console.log(
+    `node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${process.platform}/${process.arch}`,
+  );
   console.log('');
   console.log('| scenario | actors | concurrency | messages | msgs/s | p50 µs | p99 µs |');
   console.log('|---|---|---:|---:|---:|---:|---:|');

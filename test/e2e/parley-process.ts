@@ -21,15 +21,24 @@ export interface ParleyProcess extends AsyncDisposable {
 /** Starts `parley start` and resolves once it logged its URL. */
 export async function startParley(env: Record<string, string>): Promise<ParleyProcess> {
   const child = spawn(process.execPath, [PARLEY_BIN, 'start'], {
-    env: { ...process.env, PARLEY_HTTP_PORT: '0', PARLEY_LOG_PRETTY: 'false', PARLEY_LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      PARLEY_HTTP_PORT: '0',
+      PARLEY_LOG_PRETTY: 'false',
+      PARLEY_LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`parley did not start in 60s; stderr:\n${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    const timer = setTimeout(
+      () => reject(new Error(`parley did not start in 60s; stderr:\n${stderr}`)),
+      60_000,
+    );
+    createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
@@ -47,7 +56,7 @@ export async function startParley(env: Record<string, string>): Promise<ParleyPr
     });
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    if (child.exitCode !== null) return child.exitCode;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     const exited = once(child, 'exit') as Promise<[number | null]>;
     child.kill(signal);
     const [code] = await exited;
@@ -57,7 +66,11 @@ export async function startParley(env: Record<string, string>): Promise<ParleyPr
 }
 
 /** Runs `parley chat` with the given lines on stdin; resolves everything it printed. */
-export async function runChat(env: Record<string, string>, lines: readonly string[], args: readonly string[] = []): Promise<string> {
+export async function runChat(
+  env: Record<string, string>,
+  lines: readonly string[],
+  args: readonly string[] = [],
+): Promise<string> {
   const child = spawn(process.execPath, [PARLEY_BIN, 'chat', ...args], {
     env: { ...process.env, PARLEY_LOG_PRETTY: 'false', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -71,7 +84,11 @@ export async function runChat(env: Record<string, string>, lines: readonly strin
     const before = output.length;
     child.stdin.write(`${line}\n`);
     if (line === '/quit') break;
-    await waitFor(() => output.length > before && output.slice(before).trimEnd().endsWith('>'), 30_000, () => `no answer to "${line}"; output:\n${output}\nstderr:\n${stderr}`);
+    await waitFor(
+      () => output.length > before && output.slice(before).trimEnd().endsWith('>'),
+      30_000,
+      () => `no answer to "${line}"; output:\n${output}\nstderr:\n${stderr}`,
+    );
   }
   child.stdin.end();
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -1,0 +1,206 @@
+/**
+ * The conversation actor against the real runtime, the real built-in plugins and rule engine, and a real
+ * store: every test runs on in-memory PGlite and on Postgres. Time is a SimulatedClock, so the
+ * processing timeout and passivation need no sleeps.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { SimulatedClock, createActorSystem, type ActorSystem } from '../../runtime/index.js';
+import { createRuleClassifier } from '../../models/index.js';
+import { createPluginHost, loadPlugins, type PluginHost } from '../skills/index.js';
+import type { Store } from '../../store/index.js';
+import type { PluginStorage, SkillRequest } from '../../plugins/sdk.js';
+import { storeBackends } from '../../test/testkit/index.js';
+import type { InboundMessage, OutboundMessage } from '../umm.js';
+import {
+  APOLOGY_TEXT,
+  CONVERSATION_KIND,
+  compileConversationOptions,
+  registerConversations,
+  type ConversationDependencies,
+  type ConversationMessage,
+  type InboundHandler,
+} from './index.js';
+
+const PLUGINS_DIR = fileURLToPath(new URL('../../plugins', import.meta.url));
+const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+function storageFor(store: Store) {
+  return (plugin: string, userId: string): PluginStorage => ({
+    get: <T>(key: string) => store.pluginData.get(plugin, userId, key) as Promise<T | undefined>,
+    set: (key, value) => store.pluginData.set(plugin, userId, key, value),
+    delete: (key) => store.pluginData.delete(plugin, userId, key),
+    list: <T>(prefix?: string) =>
+      store.pluginData.list(plugin, userId, prefix) as Promise<Array<{ key: string; value: T }>>,
+  });
+}
+
+interface Harness {
+  readonly system: ActorSystem;
+  readonly clock: SimulatedClock;
+  readonly handle: InboundHandler;
+  /** The skill host's invoke, replaceable per test (to make a skill hang or throw). */
+  invoke: (request: SkillRequest) => Promise<readonly string[]>;
+}
+
+function harness(store: Store, host: PluginHost): Harness {
+  const clock = new SimulatedClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+  const system = createActorSystem({ clock });
+  const h: Harness = {
+    system,
+    clock,
+    handle: undefined as unknown as InboundHandler,
+    invoke: (request) => host.invoke(request),
+  };
+  const deps: ConversationDependencies = {
+    classifier: createRuleClassifier(host.intents()),
+    skills: {
+      invoke: (request) => h.invoke(request),
+      slotsOf: (intent) => {
+        const declaration = host.intents().find((candidate) => candidate.name === intent);
+        return declaration ? { intent, slots: declaration.slots } : undefined;
+      },
+      suggestions: () => ['hello'],
+    },
+    store,
+    options: compileConversationOptions({ processingTimeout: '10s', idleTimeout: '1m' }),
+    logger: silent,
+  };
+  return Object.assign(h, { handle: registerConversations(system, deps) });
+}
+
+let sequence = 0;
+function inbound(
+  conversation: string,
+  text: string,
+  id = `test:${conversation}:${++sequence}`,
+): InboundMessage {
+  return {
+    id,
+    channel: 'web',
+    conversationId: `web:${conversation}`,
+    sender: { id: conversation },
+    content: { type: 'text', text },
+    sentAt: 1,
+    receivedAt: 1,
+  };
+}
+
+const texts = (replies: readonly OutboundMessage[]): string[] =>
+  replies.map((reply) => (reply.content.type === 'text' ? reply.content.text : ''));
+
+for (const backend of storeBackends) {
+  describe(`conversation actor (${backend.name})`, () => {
+    let store: Store & AsyncDisposable;
+    let host: PluginHost;
+
+    before(async () => {
+      store = await backend.open();
+      const { plugins, failures } = await loadPlugins(PLUGINS_DIR);
+      assert.deepEqual(failures, []);
+      host = createPluginHost({ plugins, storageFor: storageFor(store) });
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    it('conversation - answers, runs skills and stores the turn', async () => {
+      const { handle, system } = harness(store, host);
+      assert.match(texts(await handle(inbound('a1', 'hello'))).join(), /Hello|Hi/);
+      await handle(inbound('a1', 'note: buy milk'));
+      assert.match(texts(await handle(inbound('a1', 'show my notes'))).join(), /buy milk/);
+      const messages = await store.messages.listByConversation('web:a1');
+      assert.equal(messages.length, 6, 'three inbound and three outbound messages stored');
+      assert.deepEqual(
+        messages.map((message) => message.direction),
+        ['inbound', 'outbound', 'inbound', 'outbound', 'inbound', 'outbound'],
+      );
+      const record = await store.conversations.load('web:a1');
+      assert.equal((record?.state as { turns: number }).turns, 3);
+      await system.shutdown();
+    });
+
+    it('conversation - out-of-scope input gets a helpful fallback', async () => {
+      const { handle, system } = harness(store, host);
+      const [reply] = texts(await handle(inbound('a2', 'zxqv plorb')));
+      assert.match(reply ?? '', /didn't understand.*help/);
+      await system.shutdown();
+    });
+
+    it('conversation - a redelivered message is answered once, also after a restart', async () => {
+      const first = harness(store, host);
+      const message = inbound('a3', 'note: only once');
+      assert.equal((await first.handle(message)).length, 1);
+      assert.deepEqual(await first.handle(message), [], 'same actor: duplicate dropped');
+      await first.system.shutdown();
+
+      const second = harness(store, host);
+      assert.deepEqual(await second.handle(message), [], 'new node, state from the store: duplicate dropped');
+      const notes = texts(await second.handle(inbound('a3', 'show my notes'))).join();
+      assert.equal(notes.match(/only once/g)?.length, 1, 'the note was added once');
+      await second.system.shutdown();
+    });
+
+    it('conversation - processing timeout apologises and returns to idle', async () => {
+      const h = harness(store, host);
+      let started!: () => void;
+      const skillStarted = new Promise<void>((resolve) => (started = resolve));
+      h.invoke = () => {
+        started();
+        return new Promise(() => {}); // a skill that never answers
+      };
+      const pending = h.handle(inbound('a4', 'hello'));
+      await skillStarted;
+      const ref = h.system.entity<ConversationMessage>(CONVERSATION_KIND, 'web:a4');
+      await h.clock.advance('9s');
+      await h.clock.advance('1s');
+      assert.deepEqual(texts(await pending), [APOLOGY_TEXT]);
+      assert.deepEqual((await ref.ask({ type: 'inspect' })).status, { type: 'idle' });
+
+      h.invoke = (request) => host.invoke(request);
+      assert.match(texts(await h.handle(inbound('a4', 'hello'))).join(), /Hello|Hi/, 'next turn works');
+      await h.system.shutdown();
+    });
+
+    it('conversation - a throwing skill gets an apology and the turn is stored', async () => {
+      const h = harness(store, host);
+      h.invoke = () => Promise.reject(new Error('boom'));
+      const [reply] = texts(await h.handle(inbound('a5', 'hello')));
+      assert.match(reply ?? '', /something went wrong/);
+      assert.equal((await store.messages.listByConversation('web:a5')).length, 2);
+      await h.system.shutdown();
+    });
+
+    it('conversation - slot filling survives passivation and reactivation', async () => {
+      const h = harness(store, host);
+      const [prompt] = texts(await h.handle(inbound('a6', 'take a note')));
+      assert.ok(prompt, 'asks for the missing note text');
+      const ref = h.system.entity<ConversationMessage>(CONVERSATION_KIND, 'web:a6');
+      assert.equal((await ref.ask({ type: 'inspect' })).dialog.pending?.slot, 'note');
+
+      const activeBefore = h.system.stats().activeEntities;
+      await h.clock.advance('61s');
+      assert.equal(h.system.stats().activeEntities, activeBefore - 1, 'passivated after the idle timeout');
+
+      const [done] = texts(await h.handle(inbound('a6', 'water the plants')));
+      assert.match(done ?? '', /water the plants/, 'reactivated with the pending slot and filled it');
+      await h.system.shutdown();
+    });
+
+    it('conversation - messages to one conversation are answered in arrival order', async () => {
+      const h = harness(store, host);
+      const notes = Array.from({ length: 20 }, (_, index) => `item ${String(index).padStart(2, '0')}`);
+      await Promise.all(notes.map((note) => h.handle(inbound('a7', `note: ${note}`))));
+      const stored = await store.messages.listByConversation('web:a7');
+      const inboundTexts = stored
+        .filter((message) => message.direction === 'inbound')
+        .map((message) => (message.content as { text: string }).text);
+      assert.deepEqual(
+        inboundTexts,
+        notes.map((note) => `note: ${note}`),
+      );
+      await h.system.shutdown();
+    });
+  });
+}
