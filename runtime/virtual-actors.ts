@@ -199,6 +199,11 @@ class EntityCell<M, S> extends ActorCell<M> {
 /** A ref to an entity: a value (kind, id) that sends through the transport, active or not. */
 class EntityRef<M> implements ActorRef<M>, EntityAddress {
   readonly path: string;
+  /**
+   * The activation this ref last reached through the local host: a shortcut past two map lookups, valid
+   * exactly while the cell is not `Stopped` (the host drops a cell from its map when it stops).
+   */
+  activeCell: EntityCell<unknown, unknown> | undefined;
 
   constructor(
     readonly kind: string,
@@ -287,6 +292,13 @@ export class EntityHost implements TransportHost, CellParent, EntityRouter {
   }
 
   deliver(target: EntityAddress, message: unknown, reply: ReplySink | undefined): void {
+    if (target instanceof EntityRef) {
+      const cached = target.activeCell;
+      if (cached !== undefined && cached.status !== CellStatus.Stopped && cached.parent === this) {
+        cached.deliver(message, reply);
+        return;
+      }
+    }
     const kind = this.kinds.get(target.kind);
     if (kind === undefined) {
       this.runtime.deadLetters.record(
@@ -314,6 +326,7 @@ export class EntityHost implements TransportHost, CellParent, EntityRouter {
       }
       cell = this.activate(kind, target.id, new Mailbox(kind.compiled.mailboxCapacity));
     }
+    if (target instanceof EntityRef) target.activeCell = cell;
     cell.deliver(message, reply);
   }
 
@@ -323,6 +336,9 @@ export class EntityHost implements TransportHost, CellParent, EntityRouter {
     if (kind === undefined || kind.active.get(cell.id) !== cell) return;
     kind.active.delete(cell.id);
     this.active--;
+    // Let the passivated activation be collected rather than kept by its cached ref.
+    const ref = this.refs.get(cell.kind)?.get(cell.id);
+    if (ref?.activeCell === cell) ref.activeCell = undefined;
     if (signal?.type === 'child-failed') {
       this.runtime.logger.error({ actor: cell.path, err: signal.error }, 'entity stopped after failing');
     }
