@@ -160,12 +160,18 @@ function print(text: string): number {
   return 0;
 }
 
+/** `parseArgs` rejects unknown or malformed options with these codes. */
+function isParseArgsError(error: unknown): error is Error {
+  return error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS_');
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof ConfigError || error instanceof UnsupportedRoleError;
+    const known =
+      error instanceof ConfigError || error instanceof UnsupportedRoleError || isParseArgsError(error);
     process.stderr.write(
       `parley: ${known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

@@ -1,0 +1,113 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { componentsFor } from './roles.js';
+import { UnsupportedRoleError } from './errors.js';
+
+async function configFile(content: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-config-'));
+  const file = join(dir, 'parley.json');
+  await writeFile(file, content);
+  return file;
+}
+
+function issuesOf(load: () => unknown): ConfigError['issues'] {
+  try {
+    load();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.issues;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('config', () => {
+  it('config - defaults give the embedded mode', () => {
+    const config = loadConfig({ env: {}, cwd: '/srv/parley' });
+    assert.equal(config.role, 'all');
+    assert.equal(config.dataDir, '/srv/parley/data');
+    assert.equal(config.databaseUrl, undefined);
+    assert.deepEqual(config.http, { host: '127.0.0.1', port: 8787 });
+    assert.equal(config.conversation.processingTimeout, '10s');
+  });
+
+  it('config - environment overrides the file, which overrides the defaults', async () => {
+    const file = await configFile(
+      JSON.stringify({ http: { port: 9000, host: '0.0.0.0' }, log: { level: 'debug' } }),
+    );
+    const config = loadConfig({
+      file,
+      env: { PARLEY_HTTP_PORT: '9100', PARLEY_DATA_DIR: '/var/lib/parley' },
+    });
+    assert.equal(config.http.port, 9100);
+    assert.equal(config.http.host, '0.0.0.0');
+    assert.equal(config.log.level, 'debug');
+    assert.equal(config.dataDir, '/var/lib/parley');
+  });
+
+  it('config - PARLEY_CONFIG names the file', async () => {
+    const file = await configFile(JSON.stringify({ timezone: 'Asia/Tokyo' }));
+    assert.equal(loadConfig({ env: { PARLEY_CONFIG: file } }).timezone, 'Asia/Tokyo');
+  });
+
+  it('config - unknown keys are rejected with their path and file', async () => {
+    const file = await configFile(JSON.stringify({ http: { port: 1, prot: 2 }, colour: 'blue' }));
+    const issues = issuesOf(() => loadConfig({ file, env: {} }));
+    assert.deepEqual(issues.map((issue) => [issue.path, issue.source, issue.message]).sort(), [
+      ['colour', file, 'unknown key'],
+      ['http.prot', file, 'unknown key'],
+    ]);
+  });
+
+  it('config - bad values name the key, the variable and the value', () => {
+    const issues = issuesOf(() =>
+      loadConfig({
+        env: { PARLEY_HTTP_PORT: 'eighty', PARLEY_IDLE_TIMEOUT: '5 minutes', DATABASE_URL: 'mysql://db' },
+      }),
+    );
+    const byPath = new Map(issues.map((issue) => [issue.path, issue]));
+    assert.equal(byPath.get('http.port')?.source, 'PARLEY_HTTP_PORT');
+    assert.match(byPath.get('http.port')?.message ?? '', /expected number.*got "eighty"/);
+    assert.equal(byPath.get('conversation.idleTimeout')?.source, 'PARLEY_IDLE_TIMEOUT');
+    assert.match(byPath.get('databaseUrl')?.message ?? '', /postgres:\/\//);
+  });
+
+  it('config - an unknown PARLEY_ variable is reported, test variables are not', () => {
+    const issues = issuesOf(() =>
+      loadConfig({ env: { PARLEY_HTTP_PROT: '1', PARLEY_TEST_POSTGRES_URL: 'x' } }),
+    );
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ['PARLEY_HTTP_PROT'],
+    );
+  });
+
+  it('config - an unreadable or non-JSON file is a clear error', async () => {
+    const broken = await configFile('{ "http": ');
+    assert.match(issuesOf(() => loadConfig({ file: broken, env: {} }))[0]?.message ?? '', /not valid JSON/);
+    assert.match(
+      issuesOf(() => loadConfig({ file: '/nonexistent/parley.json', env: {} }))[0]?.message ?? '',
+      /cannot read the config file/,
+    );
+    const array = await configFile('[]');
+    assert.match(issuesOf(() => loadConfig({ file: array, env: {} }))[0]?.message ?? '', /JSON object/);
+  });
+
+  it('config - an unknown time zone is rejected', () => {
+    const issues = issuesOf(() => loadConfig({ env: { PARLEY_TIMEZONE: 'Mars/Olympus_Mons' } }));
+    assert.equal(issues[0]?.path, 'timezone');
+  });
+});
+
+describe('roles', () => {
+  it('roles - all runs core and gateway; split roles are refused with a reason', () => {
+    assert.deepEqual(componentsFor('all'), { core: true, gateway: true });
+    for (const role of ['gateway', 'core', 'inference'] as const) {
+      assert.throws(() => componentsFor(role), UnsupportedRoleError);
+    }
+  });
+});
