@@ -8,14 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { createActorSystem, parseDuration, type ActorSystem } from '../runtime/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { createRuleClassifier } from '../models/index.js';
-import { createPluginHost, loadPlugins, type LoadedPlugin, type PluginHost } from '../actors/skills/index.js';
+import {
+  createPluginHost,
+  loadPlugins,
+  storeBackedStorage,
+  type LoadedPlugin,
+  type PluginHost,
+} from '../actors/skills/index.js';
 import {
   compileConversationOptions,
   registerConversations,
   type InboundHandler,
 } from '../actors/conversation/index.js';
 import { createWebChatGateway, renderWebChatPage, type WebChatGateway } from '../actors/gateway/index.js';
-import type { PluginStorage } from '../plugins/sdk.js';
 import type { Config } from './config-schema.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './logger.js';
@@ -68,15 +73,7 @@ export async function startAssistant(
     closers.push(() => system.shutdown());
     const handle = registerConversations(system, {
       classifier,
-      skills: {
-        invoke: (request) => host.invoke(request),
-        slotsOf: (intent) => {
-          const declaration = host.intents().find((candidate) => candidate.name === intent);
-          return declaration ? { intent, slots: declaration.slots ?? [] } : undefined;
-        },
-        suggestions: () =>
-          host.catalog.flatMap((entry) => (entry.example && entry.plugin !== 'help' ? [entry.example] : [])),
-      },
+      skills: host,
       store,
       options: compileConversationOptions({
         ...config.conversation,
@@ -132,16 +129,9 @@ async function loadSkills(config: Config, store: Store, logger: Logger): Promise
     }
   }
   logger.info({ plugins: plugins.map((plugin) => plugin.name) }, `${plugins.length} plugins loaded`);
-  const storageFor = (plugin: string, userId: string): PluginStorage => ({
-    get: <T>(key: string) => store.pluginData.get(plugin, userId, key) as Promise<T | undefined>,
-    set: (key, value) => store.pluginData.set(plugin, userId, key, value),
-    delete: (key) => store.pluginData.delete(plugin, userId, key),
-    list: <T>(prefix?: string) =>
-      store.pluginData.list(plugin, userId, prefix) as Promise<Array<{ key: string; value: T }>>,
-  });
   return createPluginHost({
     plugins,
-    storageFor,
+    storageFor: storeBackedStorage(store.pluginData),
     callTimeoutMs: parseDuration(config.plugins.callTimeout),
     ...(config.timezone ? { config: { time: { timezone: config.timezone } } } : {}),
   });

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { SimulatedClock, createActorSystem, type ActorSystem } from '../../runtime/index.js';
 import { createRuleClassifier } from '../../models/index.js';
-import { createPluginHost, loadPlugins, type PluginHost } from '../skills/index.js';
+import { createPluginHost, loadPlugins, storeBackedStorage, type PluginHost } from '../skills/index.js';
 import type { Store } from '../../store/index.js';
-import type { PluginStorage, SkillRequest } from '../../plugins/sdk.js';
+import type { SkillRequest } from '../../plugins/sdk.js';
 import { storeBackends } from '../../test/testkit/index.js';
 import type { InboundMessage, OutboundMessage } from '../umm.js';
 import {
@@ -26,22 +26,12 @@ import {
 const PLUGINS_DIR = fileURLToPath(new URL('../../plugins', import.meta.url));
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
-function storageFor(store: Store) {
-  return (plugin: string, userId: string): PluginStorage => ({
-    get: <T>(key: string) => store.pluginData.get(plugin, userId, key) as Promise<T | undefined>,
-    set: (key, value) => store.pluginData.set(plugin, userId, key, value),
-    delete: (key) => store.pluginData.delete(plugin, userId, key),
-    list: <T>(prefix?: string) =>
-      store.pluginData.list(plugin, userId, prefix) as Promise<Array<{ key: string; value: T }>>,
-  });
-}
-
 interface Harness {
   readonly system: ActorSystem;
   readonly clock: SimulatedClock;
   readonly handle: InboundHandler;
   /** The skill host's invoke, replaceable per test (to make a skill hang or throw). */
-  invoke: (request: SkillRequest) => Promise<readonly string[]>;
+  invoke: (request: SkillRequest) => Promise<string[]>;
 }
 
 function harness(store: Store, host: PluginHost): Harness {
@@ -57,11 +47,8 @@ function harness(store: Store, host: PluginHost): Harness {
     classifier: createRuleClassifier(host.intents()),
     skills: {
       invoke: (request) => h.invoke(request),
-      slotsOf: (intent) => {
-        const declaration = host.intents().find((candidate) => candidate.name === intent);
-        return declaration ? { intent, slots: declaration.slots } : undefined;
-      },
-      suggestions: () => ['hello'],
+      intents: () => host.intents(),
+      catalog: host.catalog,
     },
     store,
     options: compileConversationOptions({ processingTimeout: '10s', idleTimeout: '1m' }),
@@ -99,7 +86,7 @@ for (const backend of storeBackends) {
       store = await backend.open();
       const { plugins, failures } = await loadPlugins(PLUGINS_DIR);
       assert.deepEqual(failures, []);
-      host = createPluginHost({ plugins, storageFor: storageFor(store) });
+      host = createPluginHost({ plugins, storageFor: storeBackedStorage(store.pluginData) });
     });
     after(async () => {
       await store?.close();

@@ -11,10 +11,12 @@ import type { EntityContext, EntityDefinition } from '../../runtime/index.js';
 import type { Classification, IntentClassifier } from '../../models/index.js';
 import type { Store } from '../../store/index.js';
 import type { SkillRequest } from '../../plugins/sdk.js';
+import type { PluginHost } from '../skills/index.js';
+import type { ActorLogger } from '../logger.js';
 import { describeContent, type InboundMessage, type OutboundMessage } from '../umm.js';
 import type { CompiledConversationOptions } from './conversation-options.js';
 import type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
-import { decide, type DialogDecision, type IntentSlots } from './dialog-engine.js';
+import { decide, type DialogDecision } from './dialog-engine.js';
 import { RECENT_IDS_KEPT, initialDialogState, reviveDialogState, type DialogState } from './dialog-state.js';
 
 export const CONVERSATION_KIND = 'conversation';
@@ -22,21 +24,11 @@ export const CONVERSATION_KIND = 'conversation';
 /** What a conversation actor needs from the rest of Parley. */
 export interface ConversationDependencies {
   readonly classifier: IntentClassifier;
-  /** Runs the skill that handles an intent; resolves its reply texts. */
-  readonly skills: {
-    invoke(request: SkillRequest): Promise<readonly string[]>;
-    slotsOf(intent: string): IntentSlots | undefined;
-    suggestions(): readonly string[];
-  };
+  /** The plugin host: runs the skill that handles an intent, and tells intents' slots and examples. */
+  readonly skills: Pick<PluginHost, 'invoke' | 'intents' | 'catalog'>;
   readonly store: Pick<Store, 'users' | 'conversations'>;
   readonly options: CompiledConversationOptions;
-  readonly logger: ConversationLogger;
-}
-
-export interface ConversationLogger {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
+  readonly logger: ActorLogger;
 }
 
 type Context = EntityContext<ConversationMessage, DialogState>;
@@ -132,9 +124,13 @@ export class ConversationActor {
       };
     }
     const classification = await this.#classify(text, message, dialog, ctx);
+    const skills = this.deps.skills;
     const decision = decide(text, classification, dialog, {
-      slotsOf: (intent) => this.deps.skills.slotsOf(intent),
-      suggestions: this.deps.skills.suggestions(),
+      slotsOf: (intent) => skills.intents().find((declaration) => declaration.name === intent),
+      // Examples of what to say, other than asking for help itself.
+      suggestions: skills.catalog.flatMap((entry) =>
+        entry.example && entry.plugin !== 'help' ? [entry.example] : [],
+      ),
     });
     return this.#act(decision, message, text, dialog, ctx);
   }

@@ -5,9 +5,8 @@
 import type { Classification } from '../../models/index.js';
 import type { DialogState } from './dialog-state.js';
 
-/** What the dialog engine needs to know about each intent. */
+/** What the dialog engine needs to know about each intent: the slots it must have filled. */
 export interface IntentSlots {
-  readonly intent: string;
   readonly slots: ReadonlyArray<{
     readonly name: string;
     readonly prompt: string;

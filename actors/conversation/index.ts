@@ -3,7 +3,9 @@
  * into an actor system and returns the hand-off the gateways call for every inbound message.
  */
 import type { ActorSystem } from '../../runtime/index.js';
-import type { InboundMessage, OutboundMessage } from '../umm.js';
+import type { InboundHandler } from '../umm.js';
+
+export type { InboundHandler } from '../umm.js';
 import {
   CONVERSATION_KIND,
   conversationEntity,
@@ -17,16 +19,13 @@ export {
   ConversationActor,
   conversationEntity,
 } from './conversation-actor.js';
-export type { ConversationDependencies, ConversationLogger } from './conversation-actor.js';
+export type { ConversationDependencies } from './conversation-actor.js';
 export type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
 export { compileConversationOptions } from './conversation-options.js';
 export type { CompiledConversationOptions, ConversationOptions } from './conversation-options.js';
 export type { DialogState } from './dialog-state.js';
 export { decide } from './dialog-engine.js';
 export type { DialogDecision, IntentSlots } from './dialog-engine.js';
-
-/** Hands one inbound message to its conversation and resolves the replies to send. */
-export type InboundHandler = (message: InboundMessage) => Promise<readonly OutboundMessage[]>;
 
 export function registerConversations(system: ActorSystem, deps: ConversationDependencies): InboundHandler {
   system.registerEntity(CONVERSATION_KIND, conversationEntity(deps));

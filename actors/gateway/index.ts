@@ -7,8 +7,8 @@
  * - `cli/`: the terminal chat, in-process or over the web-chat socket.
  * - `umm-wire.ts`: UMM <-> protobuf (`proto/parley/v1/message.proto`) for the transports.
  */
-export type { InboundHandler } from './inbound-handler.js';
-export type { GatewayLogger } from './logger.js';
+export type { InboundHandler } from '../umm.js';
+export type { ActorLogger } from '../logger.js';
 export { contentFromText } from './text-content.js';
 export * from './errors.js';
 export * from './umm-wire.js';

@@ -32,3 +32,4 @@ export {
   UnknownIntentError,
 } from './errors.js';
 export type { ManifestIssue, PluginLoadErrorCode } from './errors.js';
+export { storeBackedStorage } from './store-storage.js';

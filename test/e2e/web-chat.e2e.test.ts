@@ -4,25 +4,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startParley } from './parley-process.js';
-
-const CHROMIUM = process.env.PARLEY_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { chromiumMissing, launchChromium } from '../testkit/index.js';
 
 /** A port free right now; the restart reuses it because the page's session lives in per-origin storage. */
 async function freePort(): Promise<number> {
@@ -44,52 +32,48 @@ async function say(page: Page, text: string): Promise<string> {
   return (await replies.nth(before).innerText()).trim();
 }
 
-describe(
-  'e2e - web chat in headless Chromium',
-  { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)` },
-  () => {
-    let dataDir: string;
-    let browser: Browser;
+describe('e2e - web chat in headless Chromium', { skip: chromiumMissing }, () => {
+  let dataDir: string;
+  let browser: Browser;
 
-    before(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    });
-    after(async () => {
-      await browser?.close();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
-    it('greets, tells the time in Tokyo, keeps a note across a restart', async () => {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const env = { PARLEY_DATA_DIR: dataDir, PARLEY_HTTP_PORT: String(await freePort()) };
-      {
-        await using parley = await startParley(env);
-        await page.goto(parley.url);
-        assert.match(await say(page, 'hello'), /\b(hello|hi)\b/i);
-        const time = await say(page, 'what time is it in Tokyo');
-        assert.match(time, /Tokyo/);
-        const tokyoHour = new Intl.DateTimeFormat('en-GB', {
-          timeZone: 'Asia/Tokyo',
-          hour: '2-digit',
-          hourCycle: 'h23',
-        }).format(new Date());
-        assert.match(
-          time,
-          new RegExp(`\\b${tokyoHour}:\\d\\d\\b`),
-          `expected Tokyo's hour ${tokyoHour} in "${time}"`,
-        );
-        await say(page, 'note: buy milk');
-        assert.match(await say(page, 'show my notes'), /buy milk/);
-        assert.equal(await parley.stop(), 0, 'graceful shutdown exits 0');
-      }
-      {
-        await using parley = await startParley(env);
-        await page.goto(parley.url);
-        assert.match(await say(page, 'show my notes'), /buy milk/, 'the note survives a restart');
-      }
-      await context.close();
-    });
-  },
-);
+  it('greets, tells the time in Tokyo, keeps a note across a restart', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const env = { PARLEY_DATA_DIR: dataDir, PARLEY_HTTP_PORT: String(await freePort()) };
+    {
+      await using parley = await startParley(env);
+      await page.goto(parley.url);
+      assert.match(await say(page, 'hello'), /\b(hello|hi)\b/i);
+      const time = await say(page, 'what time is it in Tokyo');
+      assert.match(time, /Tokyo/);
+      const tokyoHour = new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Asia/Tokyo',
+        hour: '2-digit',
+        hourCycle: 'h23',
+      }).format(new Date());
+      assert.match(
+        time,
+        new RegExp(`\\b${tokyoHour}:\\d\\d\\b`),
+        `expected Tokyo's hour ${tokyoHour} in "${time}"`,
+      );
+      await say(page, 'note: buy milk');
+      assert.match(await say(page, 'show my notes'), /buy milk/);
+      assert.equal(await parley.stop(), 0, 'graceful shutdown exits 0');
+    }
+    {
+      await using parley = await startParley(env);
+      await page.goto(parley.url);
+      assert.match(await say(page, 'show my notes'), /buy milk/, 'the note survives a restart');
+    }
+    await context.close();
+  });
+});

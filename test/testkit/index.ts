@@ -6,3 +6,4 @@ export { createTestDatabase, DEFAULT_TEST_POSTGRES_URLS } from './postgres.js';
 export type { TestDatabase } from './postgres.js';
 export { storeBackends } from './store-backends.js';
 export type { BackendStoreOptions, StoreBackendUnderTest, StoreLocation } from './store-backends.js';
+export { CHROMIUM_PATH, chromiumMissing, launchChromium } from './chromium.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InboundMessage } from '../../umm.js';
 import { describeContent } from '../../umm.js';
 import { ChatClosedError, ChatRequestError, InboundHandlerError, WebChatErrorCode } from '../errors.js';
-import type { InboundHandler } from '../inbound-handler.js';
+import type { InboundHandler } from '../../umm.js';
 import { contentFromText } from '../text-content.js';
 import type { ChatConnection } from './chat-connection.js';
 

@@ -4,33 +4,12 @@ import { PassThrough } from 'node:stream';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { InboundMessage, OutboundMessage } from '../../umm.js';
-import { describeContent } from '../../umm.js';
 import { ChatClosedError, ChatRequestError, ChatTimeoutError, InboundHandlerError } from '../errors.js';
-import type { InboundHandler } from '../inbound-handler.js';
-import { startTestChatServer } from '../web/test-server.js';
+import { echoHandler, startTestChatServer } from '../web/test-server.js';
 import type { ChatConnection } from './chat-connection.js';
 import { createInProcessChat } from './in-process-chat.js';
 import { runTerminalChat } from './terminal-chat.js';
 import { connectWebSocketChat } from './websocket-chat.js';
-
-/** Echoes `echo: <text form>`; the text `boom` makes it throw; `silent` gets no reply. */
-function echo(seen: InboundMessage[] = []): InboundHandler {
-  return (message) => {
-    seen.push(message);
-    const text = describeContent(message.content);
-    if (text === 'boom') return Promise.reject(new Error('handler exploded'));
-    if (text === 'silent') return Promise.resolve([]);
-    const reply: OutboundMessage = {
-      id: `${message.id}/0`,
-      channel: message.channel,
-      conversationId: message.conversationId,
-      content: { type: 'text', text: `echo: ${text}` },
-      sentAt: message.receivedAt,
-      replyTo: message.id,
-    };
-    return Promise.resolve([reply]);
-  };
-}
 
 /** Runs the REPL over the given lines (ending input after them) and returns everything printed. */
 async function chat(connection: ChatConnection, lines: readonly string[], end = true): Promise<string> {
@@ -49,7 +28,7 @@ async function chat(connection: ChatConnection, lines: readonly string[], end = 
 describe('terminal chat', () => {
   it('terminal chat - in-process: replies printed, errors printed and the loop goes on, /quit ends', async () => {
     const seen: InboundMessage[] = [];
-    const connection = createInProcessChat({ handle: echo(seen), user: 'alice', now: () => 42 });
+    const connection = createInProcessChat({ handle: echoHandler(seen), user: 'alice', now: () => 42 });
     const output = await chat(connection, [
       'hello',
       '',
@@ -86,13 +65,13 @@ describe('terminal chat', () => {
   });
 
   it('terminal chat - end of input ends the loop', async () => {
-    const connection = createInProcessChat({ handle: echo(), user: 'bob' });
+    const connection = createInProcessChat({ handle: echoHandler(), user: 'bob' });
     const output = await chat(connection, ['one']);
     assert.match(output, /echo: one\n> $/);
   });
 
   it('terminal chat - in-process chat refuses empty text and anything after close', async () => {
-    const connection = createInProcessChat({ handle: echo(), user: 'carol' });
+    const connection = createInProcessChat({ handle: echoHandler(), user: 'carol' });
     await assert.rejects(
       connection.send('  '),
       (e: unknown) => e instanceof ChatRequestError && e.code === 'empty_message',
@@ -104,7 +83,7 @@ describe('terminal chat', () => {
 
   it('terminal chat - over the web-chat socket as the cli channel', async () => {
     const seen: InboundMessage[] = [];
-    await using server = await startTestChatServer({ handle: echo(seen) });
+    await using server = await startTestChatServer({ handle: echoHandler(seen) });
     const connection = await connectWebSocketChat(server.wsUrl, { session: 'alice', name: 'Alice' });
     try {
       const output = await chat(connection, ['hello', 'boom', 'silent', '/help me', '/quit']);
@@ -124,7 +103,7 @@ describe('terminal chat', () => {
 
   it('terminal chat - socket client: refused hello, refused text, oversized frame and shutdown are clear errors', async () => {
     await using server = await startTestChatServer({
-      handle: echo(),
+      handle: echoHandler(),
       maxTextChars: 10,
       maxFrameBytes: 512,
       allowCliChannel: () => false,

@@ -1,42 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import type { InboundMessage, OutboundMessage } from '../../umm.js';
-import { describeContent } from '../../umm.js';
-import type { InboundHandler } from '../inbound-handler.js';
-import { startTestChatServer } from './test-server.js';
-
-const CHROMIUM = process.env.PARLEY_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Echoes `echo: <text form>`; `boom` throws. */
-function echo(seen: InboundMessage[]): InboundHandler {
-  return (message) => {
-    seen.push(message);
-    const text = describeContent(message.content);
-    if (text === 'boom') return Promise.reject(new Error('handler exploded'));
-    const reply: OutboundMessage = {
-      id: `${message.id}/0`,
-      channel: message.channel,
-      conversationId: message.conversationId,
-      content: { type: 'text', text: `echo: ${text}` },
-      sentAt: message.receivedAt,
-      replyTo: message.id,
-    };
-    return Promise.resolve([reply]);
-  };
-}
+import type { InboundMessage } from '../../umm.js';
+import { echoHandler, startTestChatServer } from './test-server.js';
+import { chromiumMissing, launchChromium } from '../../../test/testkit/index.js';
 
 async function lastText(page: Page, selector: string, count: number): Promise<string> {
   const items = page.locator(selector);
@@ -47,14 +14,12 @@ async function lastText(page: Page, selector: string, count: number): Promise<st
 describe(
   'chat page in headless Chromium',
   {
-    skip: existsSync(CHROMIUM)
-      ? false
-      : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set PARLEY_TEST_CHROMIUM)`,
+    skip: chromiumMissing,
   },
   () => {
     let browser: Browser;
     before(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();
@@ -62,7 +27,7 @@ describe(
 
     it('chat page - Enter and the button send, replies and errors show inline, the session survives a reload', async () => {
       const seen: InboundMessage[] = [];
-      await using server = await startTestChatServer({ handle: echo(seen), maxTextChars: 40 });
+      await using server = await startTestChatServer({ handle: echoHandler(seen), maxTextChars: 40 });
       const context = await browser.newContext({ locale: 'en-GB' });
       const page = await context.newPage();
       await page.goto(server.url);
@@ -107,7 +72,7 @@ describe(
 
     it('chat page - reconnects after a server restart and delivers what was typed meanwhile', async () => {
       const seen: InboundMessage[] = [];
-      await using server = await startTestChatServer({ handle: echo(seen) });
+      await using server = await startTestChatServer({ handle: echoHandler(seen) });
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(server.url);

@@ -1,5 +1,5 @@
 /** The web chat: a WebSocket endpoint, its frame protocol and the chat page. */
-export type { InboundHandler } from '../inbound-handler.js';
+export type { InboundHandler } from '../../umm.js';
 export type { WebChatOptions } from './web-chat-options.js';
 export type { WebChatGateway } from './web-chat-gateway.js';
 export { createWebChatGateway } from './web-chat-gateway.js';

@@ -1,6 +1,6 @@
 /**
  * Test support: a real HTTP server on a free loopback port serving the chat page at `/` and the
- * web-chat socket at `/ws`, the way the app wires them. Used by this folder's tests only.
+ * web-chat socket at `/ws`, the way the app wires them. Used by the gateway's tests only.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,34 @@ import { renderWebChatPage } from './chat-page.js';
 import type { WebChatGateway } from './web-chat-gateway.js';
 import { createWebChatGateway } from './web-chat-gateway.js';
 import type { WebChatOptions } from './web-chat-options.js';
+import {
+  describeContent,
+  type InboundHandler,
+  type InboundMessage,
+  type OutboundMessage,
+} from '../../umm.js';
+
+/**
+ * A handler for gateway tests: answers `echo: <text form>` and records what it saw; the text `boom`
+ * makes it throw and `silent` gets no reply.
+ */
+export function echoHandler(seen: InboundMessage[] = []): InboundHandler {
+  return (message) => {
+    seen.push(message);
+    const text = describeContent(message.content);
+    if (text === 'boom') return Promise.reject(new Error('handler exploded'));
+    if (text === 'silent') return Promise.resolve([]);
+    const reply: OutboundMessage = {
+      id: `${message.id}/0`,
+      channel: message.channel,
+      conversationId: message.conversationId,
+      content: { type: 'text', text: `echo: ${text}` },
+      sentAt: message.receivedAt,
+      replyTo: message.id,
+    };
+    return Promise.resolve([reply]);
+  };
+}
 
 export interface TestChatServer extends AsyncDisposable {
   /** `http://127.0.0.1:<port>/` */

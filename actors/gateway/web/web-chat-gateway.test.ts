@@ -4,32 +4,15 @@ import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { InboundMessage, OutboundMessage } from '../../umm.js';
-import { describeContent } from '../../umm.js';
-import type { GatewayLogger } from '../logger.js';
+import type { ActorLogger } from '../../logger.js';
 import type { WebChatOptions } from './web-chat-options.js';
 import { isLoopbackAddress, isOriginAllowed, mayUseCliChannel } from './peer-policy.js';
-import { startTestChatServer } from './test-server.js';
+import { echoHandler, startTestChatServer } from './test-server.js';
 import { openTestSocket } from './test-socket.js';
 
 const SESSION = 'session-0123456789abcdef';
 
-/** Echoes every inbound message as `echo: <text form>`, recording what it saw. */
-function echo(seen: InboundMessage[] = []): WebChatOptions['handle'] {
-  return (message) => {
-    seen.push(message);
-    const reply: OutboundMessage = {
-      id: `${message.id}/0`,
-      channel: message.channel,
-      conversationId: message.conversationId,
-      content: { type: 'text', text: `echo: ${describeContent(message.content)}` },
-      sentAt: message.receivedAt,
-      replyTo: message.id,
-    };
-    return Promise.resolve([reply]);
-  };
-}
-
-function recordingLogger(): GatewayLogger & {
+function recordingLogger(): ActorLogger & {
   readonly lines: { level: string; obj: object; msg: string }[];
 } {
   const lines: { level: string; obj: object; msg: string }[] = [];
@@ -52,7 +35,10 @@ async function readySocket(wsUrl: string, hello: object = {}) {
 describe('web chat gateway', () => {
   it('web chat - hello, message, typing, reply and done round trip with the UMM mapping', async () => {
     const seen: InboundMessage[] = [];
-    await using server = await startTestChatServer({ handle: echo(seen), now: () => 1_700_000_000_000 });
+    await using server = await startTestChatServer({
+      handle: echoHandler(seen),
+      now: () => 1_700_000_000_000,
+    });
     await using socket = await openTestSocket(server.wsUrl);
     socket.send({ type: 'hello', session: SESSION, name: 'Ada', locale: 'en-GB' });
     assert.deepEqual(await socket.next(), {
@@ -87,7 +73,7 @@ describe('web chat gateway', () => {
 
   it('web chat - slash text and command frames arrive as command content', async () => {
     const seen: InboundMessage[] = [];
-    await using server = await startTestChatServer({ handle: echo(seen) });
+    await using server = await startTestChatServer({ handle: echoHandler(seen) });
     await using socket = await readySocket(server.wsUrl);
     socket.send({ type: 'message', id: 'a', text: '/Notes  list all' });
     assert.equal((await socket.next()).type, 'reply');
@@ -110,7 +96,7 @@ describe('web chat gateway', () => {
 
   it('web chat - a resent message keeps its idempotency id and replies come back in send order', async () => {
     const seen: InboundMessage[] = [];
-    const base = echo(seen);
+    const base = echoHandler(seen);
     let first = true;
     const handle: WebChatOptions['handle'] = async (message) => {
       // The first answer is the slowest; order must still follow the order sent.
@@ -138,7 +124,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - malformed JSON, unknown types and schema failures get bad_frame and the socket stays usable', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await using socket = await openTestSocket(server.wsUrl);
     socket.ws.send('{not json');
     const notJson = await socket.next();
@@ -188,7 +174,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - a message before hello is refused with no_session', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await using socket = await openTestSocket(server.wsUrl);
     socket.send({ type: 'message', id: 'early', text: 'hi' });
     assert.deepEqual(await socket.next(), {
@@ -202,7 +188,7 @@ describe('web chat gateway', () => {
 
   it('web chat - too long and empty texts are refused with their codes; the limit counts characters', async () => {
     const seen: InboundMessage[] = [];
-    await using server = await startTestChatServer({ handle: echo(seen), maxTextChars: 5 });
+    await using server = await startTestChatServer({ handle: echoHandler(seen), maxTextChars: 5 });
     await using socket = await readySocket(server.wsUrl);
     socket.send({ type: 'message', id: 'long', text: 'abcdef' });
     assert.deepEqual(await socket.next(), {
@@ -223,7 +209,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - a binary frame is refused with unsupported_frame and the socket stays open', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await using socket = await readySocket(server.wsUrl);
     socket.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     const frame = await socket.next();
@@ -234,7 +220,7 @@ describe('web chat gateway', () => {
 
   it('web chat - a frame over maxFrameBytes closes the socket with 1009', async () => {
     const logger = recordingLogger();
-    await using server = await startTestChatServer({ handle: echo(), maxFrameBytes: 1024, logger });
+    await using server = await startTestChatServer({ handle: echoHandler(), maxFrameBytes: 1024, logger });
     await using socket = await readySocket(server.wsUrl);
     socket.send({ type: 'message', id: 'big', text: 'x'.repeat(2000) });
     assert.deepEqual(await socket.closed, { code: 1009, reason: '' });
@@ -244,7 +230,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - a text frame that is not UTF-8 closes the socket with 1007', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await using socket = await readySocket(server.wsUrl);
     // ws does not validate outgoing text, so these bytes reach the server as an invalid text frame.
     socket.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
@@ -256,7 +242,7 @@ describe('web chat gateway', () => {
     let calls = 0;
     const handle: WebChatOptions['handle'] = (message) => {
       calls += 1;
-      return calls === 1 ? Promise.reject(new Error('model exploded')) : echo()(message);
+      return calls === 1 ? Promise.reject(new Error('model exploded')) : echoHandler()(message);
     };
     await using server = await startTestChatServer({ handle, logger });
     await using socket = await readySocket(server.wsUrl);
@@ -293,7 +279,7 @@ describe('web chat gateway', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const base = echo();
+    const base = echoHandler();
     await using server = await startTestChatServer({
       handle: async (message) => {
         await gate;
@@ -313,7 +299,7 @@ describe('web chat gateway', () => {
 
   it('web chat - channel cli is accepted from loopback and refused when proxied or from a browser', async () => {
     const seen: InboundMessage[] = [];
-    await using server = await startTestChatServer({ handle: echo(seen) });
+    await using server = await startTestChatServer({ handle: echoHandler(seen) });
     {
       await using socket = await openTestSocket(server.wsUrl);
       socket.send({ type: 'hello', session: 'alice', channel: 'cli' });
@@ -346,7 +332,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - an upgrade from another site is refused with HTTP 403', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await assert.rejects(
       openTestSocket(server.wsUrl, { headers: { origin: 'https://evil.example' } }),
       /403/,
@@ -387,7 +373,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - a socket that stops answering pings is dropped; a live one stays', async () => {
-    await using server = await startTestChatServer({ handle: echo(), heartbeatIntervalMs: 100 });
+    await using server = await startTestChatServer({ handle: echoHandler(), heartbeatIntervalMs: 100 });
     await using live = await readySocket(server.wsUrl);
     await using dead = await openTestSocket(server.wsUrl, { autoPong: false });
     const { code } = await dead.closed;
@@ -398,7 +384,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - deliver pushes a reply to every socket of the conversation', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await using one = await readySocket(server.wsUrl);
     await using two = await readySocket(server.wsUrl);
     const pushed: OutboundMessage = {
@@ -420,7 +406,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - close says 1001 to every socket and refuses new upgrades', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     await using socket = await readySocket(server.wsUrl);
     const gateway = server.gateway;
     await gateway.close();
@@ -433,7 +419,7 @@ describe('web chat gateway', () => {
   });
 
   it('web chat - the page is self-contained and has the stable ids', async () => {
-    await using server = await startTestChatServer({ handle: echo() });
+    await using server = await startTestChatServer({ handle: echoHandler() });
     const response = await fetch(server.url);
     assert.equal(response.status, 200);
     const html = await response.text();

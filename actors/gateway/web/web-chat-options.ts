@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { InboundHandler } from '../inbound-handler.js';
-import type { GatewayLogger } from '../logger.js';
-import { silentLogger } from '../logger.js';
+import type { InboundHandler } from '../../umm.js';
+import type { ActorLogger } from '../../logger.js';
+import { silentLogger } from '../../logger.js';
 import { isOriginAllowed, mayUseCliChannel } from './peer-policy.js';
 
 /** Options of {@link createWebChatGateway}. */
@@ -42,7 +42,7 @@ export interface WebChatOptions {
   /** The clock for `sentAt` / `receivedAt`, ms since the epoch. @default Date.now */
   readonly now?: () => number;
   /** @default a logger that drops everything */
-  readonly logger?: GatewayLogger;
+  readonly logger?: ActorLogger;
 }
 
 /** {@link WebChatOptions} with defaults applied and values checked. */
@@ -55,7 +55,7 @@ export interface CompiledWebChatOptions {
   readonly allowCliChannel: (request: IncomingMessage) => boolean;
   readonly allowOrigin: (request: IncomingMessage) => boolean;
   readonly now: () => number;
-  readonly logger: GatewayLogger;
+  readonly logger: ActorLogger;
 }
 
 /** Applies defaults and checks values. @throws {RangeError} naming the option that is out of range. */
