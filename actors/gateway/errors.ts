@@ -23,6 +23,8 @@ export const WebChatErrorCode = {
   messageTooLong: 'message_too_long',
   /** Too many messages of this connection are waiting for an answer; send again later. */
   busy: 'busy',
+  /** The server is shutting down and took nothing; send the message again after reconnecting. */
+  shuttingDown: 'shutting_down',
   /** Answering failed inside Parley; the message may be sent again. */
   internal: 'internal',
 } as const;

@@ -150,6 +150,8 @@ const script = `
           settle(frame.replyTo, false);
           break;
         case 'error':
+          // Not taken because the server is stopping: keep it in the outbox, resent after reconnecting.
+          if (frame.code === 'shutting_down') break;
           add('error', frame.message);
           if (frame.replyTo) settle(frame.replyTo, true);
           break;

@@ -38,6 +38,7 @@ export class WebChatConnection {
   #alive = true;
   #pending = 0;
   #queue: Promise<void> = Promise.resolve();
+  #draining = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -76,6 +77,15 @@ export class WebChatConnection {
     }
     this.#alive = false;
     this.socket.ping();
+  }
+
+  /**
+   * Stops taking messages (each gets `shutting_down`) and resolves once every message already taken
+   * is answered and its replies sent, so a shutdown loses no answer.
+   */
+  drain(): Promise<void> {
+    this.#draining = true;
+    return this.#queue;
   }
 
   /** Sends a message Parley sends on its own (not as the answer to a frame of this socket). */
@@ -181,6 +191,13 @@ export class WebChatConnection {
         {
           replyTo: frame.id,
         },
+      );
+    }
+    if (this.#draining) {
+      throw new WebChatFrameError(
+        WebChatErrorCode.shuttingDown,
+        'the server is shutting down and did not take this message; send it again once reconnected',
+        { replyTo: frame.id },
       );
     }
     const content = this.#content(frame);

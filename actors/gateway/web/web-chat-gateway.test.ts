@@ -418,6 +418,38 @@ describe('web chat gateway', () => {
     assert.equal(again.ws.readyState, WebSocket.OPEN);
   });
 
+  it('web chat - close answers the messages already taken first, and refuses new ones', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const echo = echoHandler();
+    await using server = await startTestChatServer({
+      handle: async (message) => {
+        await held;
+        return echo(message);
+      },
+    });
+    await using socket = await readySocket(server.wsUrl);
+    socket.send({ type: 'message', id: 'm1', text: 'in flight' });
+    await socket.next({ typing: true });
+    const closing = server.gateway.close();
+    socket.send({ type: 'message', id: 'm2', text: 'too late' });
+    assert.deepEqual(await socket.next(), {
+      type: 'error',
+      code: 'shutting_down',
+      message: 'the server is shutting down and did not take this message; send it again once reconnected',
+      replyTo: 'm2',
+    });
+    release();
+    assert.deepEqual(await socket.next(), {
+      type: 'reply',
+      id: `web:${SESSION}:m1/0`,
+      replyTo: 'm1',
+      text: 'echo: in flight',
+    });
+    await closing;
+    assert.equal((await socket.closed).code, 1001);
+  });
+
   it('web chat - the page is self-contained and has the stable ids', async () => {
     await using server = await startTestChatServer({ handle: echoHandler() });
     const response = await fetch(server.url);

@@ -34,7 +34,10 @@ export interface WebChatGateway {
    * socket of its conversation. Returns how many sockets got it; 0 means nobody is connected now.
    */
   deliver(message: OutboundMessage): number;
-  /** Refuses new upgrades and closes every socket with 1001 (going away). Idempotent. */
+  /**
+   * Refuses new upgrades and new messages, waits (up to `drainTimeoutMs`) for the messages already taken
+   * to be answered, then closes every socket with 1001 (going away). Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -105,14 +108,25 @@ export function createWebChatGateway(options: WebChatOptions): WebChatGateway {
     },
 
     close() {
-      closed ??= closeAll(server, heartbeat);
+      closed ??= closeAll(server, heartbeat, [...connections], config.drainTimeoutMs);
       return closed;
     },
   };
 }
 
-async function closeAll(server: WebSocketServer, heartbeat: NodeJS.Timeout): Promise<void> {
+async function closeAll(
+  server: WebSocketServer,
+  heartbeat: NodeJS.Timeout,
+  connections: readonly WebChatConnection[],
+  drainTimeoutMs: number,
+): Promise<void> {
   clearInterval(heartbeat);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(connections.map((connection) => connection.drain())),
+    new Promise((resolve) => (timer = setTimeout(resolve, drainTimeoutMs))),
+  ]);
+  clearTimeout(timer);
   const sockets = [...server.clients];
   await Promise.all(
     sockets.map(

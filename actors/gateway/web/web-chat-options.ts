@@ -30,6 +30,11 @@ export interface WebChatOptions {
    */
   readonly heartbeatIntervalMs?: number;
   /**
+   * On `close()`, how long to wait for messages already taken to be answered before closing sockets.
+   * @default 30000
+   */
+  readonly drainTimeoutMs?: number;
+  /**
    * Who may speak as the `cli` channel.
    * @default {@link mayUseCliChannel}: loopback peers, not proxied, not from a browser page
    */
@@ -52,6 +57,7 @@ export interface CompiledWebChatOptions {
   readonly maxTextChars: number;
   readonly maxPendingPerConnection: number;
   readonly heartbeatIntervalMs: number;
+  readonly drainTimeoutMs: number;
   readonly allowCliChannel: (request: IncomingMessage) => boolean;
   readonly allowOrigin: (request: IncomingMessage) => boolean;
   readonly now: () => number;
@@ -69,6 +75,7 @@ export function compileWebChatOptions(options: WebChatOptions): CompiledWebChatO
       options.maxPendingPerConnection ?? 16,
     ),
     heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
+    drainTimeoutMs: positiveInteger('drainTimeoutMs', options.drainTimeoutMs ?? 30_000),
     allowCliChannel: options.allowCliChannel ?? mayUseCliChannel,
     allowOrigin: options.allowOrigin ?? isOriginAllowed,
     now: options.now ?? Date.now,
