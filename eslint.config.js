@@ -29,6 +29,30 @@ export default tseslint.config(
     },
   },
   {
+    // The runtime is domain-free: it must never import the rest of Parley.
+    files: ['runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../actors/**',
+                '../app/**',
+                '../models/**',
+                '../plugins/**',
+                '../proto/**',
+                '../store/**',
+              ],
+              message: 'runtime/ imports nothing of Parley (see docs/architecture.md)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

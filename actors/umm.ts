@@ -115,3 +115,16 @@ export function describeContent(content: Content): string {
  * A rejection means answering failed; the gateway tells the person and keeps the connection.
  */
 export type InboundHandler = (message: InboundMessage) => Promise<readonly OutboundMessage[]>;
+
+/**
+ * Length of a text in characters (Unicode code points, so an emoji counts once), as every limit on
+ * message length counts it. Stops counting at `limit` when given.
+ */
+export function countCodePoints(text: string, limit = Infinity): number {
+  let count = 0;
+  for (const _ of text) {
+    count += 1;
+    if (count >= limit) break;
+  }
+  return count;
+}

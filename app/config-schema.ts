@@ -3,7 +3,7 @@
  * precedence) the defaults here, a JSON config file, and environment variables.
  */
 import { z } from 'zod';
-import type { Duration } from '../runtime/index.js';
+import { parseDuration, type Duration } from '../runtime/index.js';
 
 const duration = z
   .string()
@@ -77,15 +77,28 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** IANA time zone for "what time is it". @default the system's */
-    timezone: z
-      .string()
-      .refine(
-        (zone) => Intl.supportedValuesOf('timeZone').includes(zone) || zone === 'UTC',
-        'a known IANA time zone',
-      )
-      .optional(),
+    timezone: z.string().refine(isTimeZone, 'a known IANA time zone, e.g. "Europe/Paris"').optional(),
   })
-  .strict();
+  .strict()
+  .refine(
+    (config) =>
+      parseDuration(config.plugins.callTimeout) < parseDuration(config.conversation.processingTimeout),
+    {
+      path: ['plugins', 'callTimeout'],
+      message:
+        'must be shorter than conversation.processingTimeout, so a slow skill fails before the turn times out',
+    },
+  );
+
+/** Accepts every zone ICU knows, aliases like `US/Eastern` included (not only the canonical list). */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The validated configuration: what the rest of the app sees. */
 export type Config = z.output<typeof configSchema>;

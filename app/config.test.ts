@@ -97,6 +97,18 @@ describe('config', () => {
     assert.match(issuesOf(() => loadConfig({ file: array, env: {} }))[0]?.message ?? '', /JSON object/);
   });
 
+  it('config - a skill call timeout must be shorter than the processing timeout', () => {
+    const issues = issuesOf(() =>
+      loadConfig({ env: { PARLEY_PLUGIN_CALL_TIMEOUT: '20s', PARLEY_PROCESSING_TIMEOUT: '10s' } }),
+    );
+    assert.equal(issues[0]?.path, 'plugins.callTimeout');
+    assert.match(issues[0]?.message ?? '', /shorter than conversation.processingTimeout/);
+  });
+
+  it('config - time zone aliases are accepted', () => {
+    assert.equal(loadConfig({ env: { PARLEY_TIMEZONE: 'US/Eastern' } }).timezone, 'US/Eastern');
+  });
+
   it('config - an unknown time zone is rejected', () => {
     const issues = issuesOf(() => loadConfig({ env: { PARLEY_TIMEZONE: 'Mars/Olympus_Mons' } }));
     assert.equal(issues[0]?.path, 'timezone');

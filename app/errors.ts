@@ -42,3 +42,19 @@ export class UnsupportedRoleError extends Error {
     super(`role '${role}' cannot run: ${reason}`);
   }
 }
+
+/** The HTTP port is taken, most likely by another Parley. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `port ${port} on ${host} is already in use: is another Parley running? ` +
+        'Stop it or set PARLEY_HTTP_PORT to another port',
+      options,
+    );
+  }
+}

@@ -91,4 +91,18 @@ describe('http server', () => {
       await first.close();
     }
   });
+
+  it('http - a readiness check that never answers fails the probe instead of hanging it', async () => {
+    const server = await startHttpServer(options({ readiness: { store: () => new Promise(() => {}) } }));
+    try {
+      const response = await fetch(`${server.url}/readyz`);
+      assert.equal(response.status, 503);
+      assert.deepEqual(await response.json(), {
+        status: 'not ready',
+        checks: { store: 'no answer within 2000 ms' },
+      });
+    } finally {
+      await server.close();
+    }
+  });
 });

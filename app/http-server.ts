@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { PortInUseError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** One dependency's readiness. */
@@ -74,11 +75,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(
-              `port ${options.port} on ${options.host} is already in use: is another Parley running? ` +
-                'Stop it or set PARLEY_HTTP_PORT to another port',
-              { cause: error },
-            )
+          ? new PortInUseError(options.host, options.port, { cause: error })
           : error,
       ),
     );
@@ -100,14 +97,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
+/** A check that has not answered by then counts as failed, so a hung dependency cannot hang the probe. */
+export const READINESS_CHECK_TIMEOUT_MS = 2000;
+
 async function runChecks(checks: Readonly<Record<string, ReadinessCheck>>): Promise<Record<string, string>> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${READINESS_CHECK_TIMEOUT_MS} ms`)),
+          READINESS_CHECK_TIMEOUT_MS,
+        );
+      });
       try {
-        await check();
+        await Promise.race([check(), timeout]);
         return [name, 'ok'] as const;
       } catch (error) {
         return [name, error instanceof Error ? error.message : String(error)] as const;
+      } finally {
+        clearTimeout(timer);
       }
     }),
   );

@@ -4,13 +4,22 @@
  *   parley [start]            run the assistant (embedded defaults: PGlite in ./data, web chat on :8787)
  *   parley chat [--url URL]   chat in the terminal, with a running assistant or an in-process one
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connectWebSocketChat, createInProcessChat, runTerminalChat } from '../actors/gateway/index.js';
+import {
+  ChatClosedError,
+  ChatRequestError,
+  ChatTimeoutError,
+  connectWebSocketChat,
+  createInProcessChat,
+  runTerminalChat,
+} from '../actors/gateway/index.js';
+import { StoreError } from '../store/index.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config-schema.js';
-import { ConfigError, UnsupportedRoleError } from './errors.js';
+import { ConfigError, PortInUseError, UnsupportedRoleError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { startAssistant } from './assistant.js';
 
@@ -60,9 +69,15 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function start(config: Config): Promise<number> {
   const logger = createLogger(config.log);
+  // A plugin's stray promise must not take the assistant down: log it and carry on.
+  process.on('unhandledRejection', (reason) =>
+    logger.error({ err: reason }, 'unhandled promise rejection (a plugin?); continuing'),
+  );
+  // Listening before start-up, so a signal during migrations still shuts down cleanly afterwards.
+  const stopRequested = untilSignal(logger);
   const assistant = await startAssistant(config, logger);
   logger.info(`Parley is running. Chat at ${assistant.url ?? '(no http)'} or with \`npx parley chat\``);
-  await untilSignal(logger);
+  await stopRequested;
   await assistant.close();
   logger.info('stopped');
   return 0;
@@ -73,13 +88,14 @@ async function chat(
   options: { url: string | undefined; user: string | undefined },
 ): Promise<number> {
   const user = options.user ?? userInfo().username;
+  const session = cliSession(user);
   const base = options.url ?? `http://${config.http.host}:${config.http.port}`;
   const banner = (where: string): string =>
     `Parley chat (${where}). Type a message, "help" for ideas, /quit to leave.`;
 
   if (options.url !== undefined || (await isRunning(base))) {
     const connection = await connectWebSocketChat(toWebSocketUrl(base), {
-      session: user,
+      session,
       channel: 'cli',
       name: user,
     });
@@ -103,7 +119,7 @@ async function chat(
   });
   const assistant = await startAssistant(config, logger, { http: false });
   try {
-    const connection = createInProcessChat({ handle: assistant.handle, user });
+    const connection = createInProcessChat({ handle: assistant.handle, user: session });
     await runTerminalChat({
       connection,
       input: process.stdin,
@@ -115,6 +131,16 @@ async function chat(
     await assistant.close();
   }
   return 0;
+}
+
+/**
+ * The terminal chat's session (and so its conversation and notes) for a user name: the name itself when
+ * it is a plain identifier, else a stable digest of it, the same whether in-process or over the socket.
+ */
+function cliSession(user: string): string {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(user)
+    ? user
+    : `u-${createHash('sha256').update(user).digest('hex').slice(0, 24)}`;
 }
 
 async function isRunning(base: string): Promise<boolean> {
@@ -132,19 +158,24 @@ function toWebSocketUrl(base: string): string {
   return url.toString();
 }
 
-/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** Resolves on the first SIGTERM or SIGINT; a second one (of either kind) exits at once. */
 function untilSignal(logger: Logger): Promise<void> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
+    const onSecond = (signal: NodeJS.Signals): void => {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    };
+    const onFirst = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down: finishing in-flight turns');
-      process.once(signal, () => {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      });
+      for (const name of STOP_SIGNALS) {
+        process.off(name, onFirst);
+        process.once(name, onSecond);
+      }
       resolve();
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    for (const name of STOP_SIGNALS) process.once(name, onFirst);
   });
 }
 
@@ -160,9 +191,20 @@ function print(text: string): number {
   return 0;
 }
 
-/** `parseArgs` rejects unknown or malformed options with these codes. */
-function isParseArgsError(error: unknown): error is Error {
-  return error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS_');
+/** Errors whose message says all a person needs; anything else is a bug and prints its stack. */
+function isUserFacing(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const parseArgs = 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS_');
+  return (
+    parseArgs ||
+    error instanceof ConfigError ||
+    error instanceof UnsupportedRoleError ||
+    error instanceof PortInUseError ||
+    error instanceof StoreError ||
+    error instanceof ChatRequestError ||
+    error instanceof ChatClosedError ||
+    error instanceof ChatTimeoutError
+  );
 }
 
 main(process.argv.slice(2)).then(
@@ -170,8 +212,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known =
-      error instanceof ConfigError || error instanceof UnsupportedRoleError || isParseArgsError(error);
+    const known = isUserFacing(error);
     process.stderr.write(
       `parley: ${known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

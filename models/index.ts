@@ -10,3 +10,6 @@ export type {
   IntentSpec,
 } from './classifier.js';
 export * from './rules/index.js';
+// Intent model inputs: datasets (Parley, CSV, Rasa NLU, CLINC150) and hashed n-gram features.
+export * from './data/index.js';
+export * from './features/index.js';

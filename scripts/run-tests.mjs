@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const roots = ['actors', 'app', 'models', 'plugins', 'proto', 'runtime', 'store', 'test'];
-const skip = new Set(['node_modules', 'data', '.tmp']);
+const skip = new Set(['node_modules', '.tmp']);
 
 function* walk(dir) {
   let entries;

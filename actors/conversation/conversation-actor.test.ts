@@ -140,7 +140,10 @@ for (const backend of storeBackends) {
       const pending = h.handle(inbound('a4', 'hello'));
       await skillStarted;
       const ref = h.system.entity<ConversationMessage>(CONVERSATION_KIND, 'web:a4');
+      let settled = false;
+      void pending.then(() => (settled = true));
       await h.clock.advance('9s');
+      assert.equal(settled, false, 'still processing before the timeout');
       await h.clock.advance('1s');
       assert.deepEqual(texts(await pending), [APOLOGY_TEXT]);
       assert.deepEqual((await ref.ask({ type: 'inspect' })).status, { type: 'idle' });

@@ -13,7 +13,7 @@ import type { Store } from '../../store/index.js';
 import type { SkillRequest } from '../../plugins/sdk.js';
 import type { PluginHost } from '../skills/index.js';
 import type { ActorLogger } from '../logger.js';
-import { describeContent, type InboundMessage, type OutboundMessage } from '../umm.js';
+import { countCodePoints, describeContent, type InboundMessage, type OutboundMessage } from '../umm.js';
 import type { CompiledConversationOptions } from './conversation-options.js';
 import type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
 import { decide, type DialogDecision } from './dialog-engine.js';
@@ -103,19 +103,21 @@ export class ConversationActor {
     }
   }
 
+  /** Looks up (or creates) the sender's user once per sender: a group conversation has several. */
   async #ensureUser(message: InboundMessage, dialog: DialogState): Promise<DialogState> {
-    if (dialog.userId) return dialog;
+    const known = dialog.users[message.sender.id];
+    if (known) return { ...dialog, userId: known };
     const user = await this.deps.store.users.upsert({
       channel: message.channel,
       platformUserId: message.sender.id,
       ...(message.sender.displayName === undefined ? {} : { displayName: message.sender.displayName }),
     });
-    return { ...dialog, userId: user.id };
+    return { ...dialog, userId: user.id, users: { ...dialog.users, [message.sender.id]: user.id } };
   }
 
   async #process(message: InboundMessage, dialog: DialogState, ctx: Context): Promise<TurnOutcome> {
     const text = textOf(message);
-    if (text.length > this.deps.options.maxTextChars) {
+    if (countCodePoints(text, this.deps.options.maxTextChars + 1) > this.deps.options.maxTextChars) {
       return {
         texts: [
           `That message is too long for me (over ${this.deps.options.maxTextChars} characters). Could you shorten it?`,

@@ -13,8 +13,10 @@ export interface PendingSlot {
 
 export interface DialogState {
   readonly version: 1;
-  /** The store's id of the person in this conversation, once known. */
+  /** The store's id of the sender of the current turn. */
   readonly userId?: string;
+  /** Store user ids of the people who spoke here, by their platform id (group chats have several). */
+  readonly users: Readonly<Record<string, string>>;
   /** The intent of the previous answered turn. */
   readonly lastIntent?: string;
   readonly pending?: PendingSlot | undefined;
@@ -30,14 +32,20 @@ export interface DialogState {
 export const RECENT_IDS_KEPT = 64;
 
 export function initialDialogState(): DialogState {
-  return { version: 1, turns: 0, recentIds: [] };
+  return { version: 1, turns: 0, recentIds: [], users: {} };
 }
 
 /** Accepts what the store hands back; anything unrecognisable starts afresh rather than failing the turn. */
 export function reviveDialogState(value: unknown): DialogState {
   if (typeof value !== 'object' || value === null) return initialDialogState();
   const state = value as Partial<DialogState>;
-  if (state.version !== 1 || !Array.isArray(state.recentIds) || typeof state.turns !== 'number') {
+  if (
+    state.version !== 1 ||
+    !Array.isArray(state.recentIds) ||
+    typeof state.turns !== 'number' ||
+    typeof state.users !== 'object' ||
+    state.users === null
+  ) {
     return initialDialogState();
   }
   return state as DialogState;

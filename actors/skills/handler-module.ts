@@ -25,6 +25,9 @@ export async function findHandlerFile(dir: string): Promise<string | undefined> 
 
 let importGeneration = 0;
 
+/** Longest a handler module may take to import (top-level await included) before it is skipped. */
+export const HANDLER_IMPORT_TIMEOUT_MS = 10_000;
+
 /**
  * Imports a handler module and checks that its default export has a function for each intent of the
  * manifest and nothing else.
@@ -36,18 +39,35 @@ export async function importHandlers(
   path: string,
   manifest: PluginManifest,
   fresh: boolean,
+  importTimeoutMs = HANDLER_IMPORT_TIMEOUT_MS,
 ): Promise<SkillHandlers> {
   const url = pathToFileURL(path);
   if (fresh) url.search = `v=${Date.now()}-${(importGeneration += 1)}`;
   let module: { default?: unknown };
   try {
-    module = (await import(url.href)) as { default?: unknown };
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `it did not finish within ${importTimeoutMs} ms (a top-level await that never settles?)`,
+            ),
+          ),
+        importTimeoutMs,
+      );
+    });
+    try {
+      module = (await Promise.race([import(url.href), hung])) as { default?: unknown };
+    } finally {
+      clearTimeout(timer);
+    }
   } catch (cause) {
     throw new PluginLoadError(
       PluginErrorCode.HandlerImportFailed,
       manifest.name,
       path,
-      `importing the handler threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `importing the handler threw: ${cause instanceof Error ? cause.message : String(cause)}${moduleHint(cause)}`,
       { cause },
     );
   }
@@ -77,4 +97,14 @@ export async function importHandlers(
   return Object.freeze(
     Object.fromEntries(declared.map((intent) => [intent, handlers[intent] as IntentHandler])),
   ) as SkillHandlers;
+}
+
+/** Handlers are ES modules; outside a folder marked as such they load as CommonJS and fail obscurely. */
+function moduleHint(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return /"cjs" output format|require\(\) of ES Module|ERR_REQUIRE_ESM|Cannot use import statement/.test(
+    message,
+  )
+    ? ' (handlers are ES modules: put a package.json with {"type": "module"} in the plugins folder)'
+    : '';
 }

@@ -83,6 +83,33 @@ describe('plugin host', () => {
     assert.ok(signal.reason instanceof PluginTimeoutError);
   });
 
+  it('host - a skill that outlives its timeout can no longer touch its storage', async () => {
+    const storage = memoryStorage();
+    let lateWrite: Promise<void> | undefined;
+    const host = createPluginHost({
+      plugins: [
+        plugin(
+          'late',
+          {
+            'late.write': async (_request, context) => {
+              await new Promise((resolve) => setTimeout(resolve, 60));
+              lateWrite = context.storage.set('written', true);
+              await lateWrite;
+              return { text: 'done' };
+            },
+          },
+          { permissions: ['storage'] },
+        ),
+      ],
+      storageFor: () => storage,
+      callTimeoutMs: 20,
+    });
+    await assert.rejects(host.invoke(skillRequest('late.write')), PluginTimeoutError);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await assert.rejects(lateWrite ?? Promise.resolve(), PluginTimeoutError);
+    assert.equal(await storage.get('written'), undefined, 'the abandoned call wrote nothing');
+  });
+
   it('host - a throwing handler is wrapped in PluginError with the plugin, intent and cause', async () => {
     const boom = new Error('boom');
     const host = createPluginHost({

@@ -1,5 +1,5 @@
 /** The plugin host: routes a matched intent to its plugin's handler, with capabilities and a time limit. */
-import type { CatalogEntry, SkillContext, SkillRequest } from '../../plugins/sdk.js';
+import type { CatalogEntry, PluginStorage, SkillContext, SkillRequest } from '../../plugins/sdk.js';
 import {
   PluginError,
   PluginErrorCode,
@@ -81,8 +81,11 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     if (!handler) throw new UnknownIntentError(request.intent);
 
     const controller = new AbortController();
+    const storage = route.storage
+      ? compiled.storageFor(plugin.name, request.user.id)
+      : deniedStorage(plugin.name);
     const context: SkillContext = {
-      storage: route.storage ? compiled.storageFor(plugin.name, request.user.id) : deniedStorage(plugin.name),
+      storage: untilAborted(storage, controller.signal),
       now: () => compiled.now(),
       config: route.config,
       catalog,
@@ -167,4 +170,19 @@ function toTexts(result: unknown, plugin: string, intent: string): string[] {
     return [...(value.texts as readonly string[])];
   }
   throw invalid('an object without `text` or `texts`');
+}
+
+/**
+ * Storage that refuses once the call was abandoned (timed out), so a skill that outlives its turn
+ * cannot change what the person was told did not happen.
+ */
+function untilAborted(storage: PluginStorage, signal: AbortSignal): PluginStorage {
+  const guard = <T>(operation: () => Promise<T>): Promise<T> =>
+    signal.aborted ? Promise.reject(signal.reason as Error) : operation();
+  return {
+    get: (key) => guard(() => storage.get(key)),
+    set: (key, value) => guard(() => storage.set(key, value)),
+    delete: (key) => guard(() => storage.delete(key)),
+    list: (prefix) => guard(() => storage.list(prefix)),
+  };
 }

@@ -252,4 +252,30 @@ describe('plugin loader', () => {
       return true;
     });
   });
+
+  it('loader - a handler whose import never finishes is reported and skipped, the rest load', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-plugins-hang-'));
+    try {
+      // Top-level await needs ES modules; outside the repo a folder says so with its own package.json.
+      await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+      await writePlugin(dir, 'hangs', {
+        'manifest.json': manifest('hangs'),
+        'handler.ts':
+          "await new Promise(() => {});\nexport default { 'hangs.run': () => ({ text: 'never' }) };\n",
+      });
+      await writePlugin(dir, 'fine', {
+        'manifest.json': manifest('fine'),
+        'handler.ts': handler(['fine.run']),
+      });
+      const { plugins, failures } = await loadPlugins(dir, { importTimeoutMs: 200 });
+      assert.deepEqual(
+        plugins.map((plugin) => plugin.name),
+        ['fine'],
+      );
+      assert.equal(failures[0]?.plugin, 'hangs');
+      assert.match(failures[0]?.reason ?? '', /did not finish within 200 ms/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -20,6 +20,11 @@ export interface LoadPluginsOptions {
    * @default []
    */
   readonly alreadyLoaded?: readonly LoadedPlugin[];
+  /**
+   * Longest a handler module may take to import; a plugin whose import hangs is reported and skipped.
+   * @default 10000
+   */
+  readonly importTimeoutMs?: number;
 }
 
 export interface LoadPluginsResult {
@@ -73,7 +78,7 @@ export async function loadPlugins(dir: string, options: LoadPluginsOptions = {})
 
   for (const folder of folders) {
     try {
-      const plugin = await loadPlugin(join(root, folder), folder, claimed, names, options.fresh ?? false);
+      const plugin = await loadPlugin(join(root, folder), folder, claimed, names, options);
       plugins.push(plugin);
       names.add(plugin.name);
       for (const intent of plugin.manifest.intents) claimed.set(intent.name, plugin.name);
@@ -90,7 +95,7 @@ async function loadPlugin(
   folder: string,
   claimed: ReadonlyMap<string, string>,
   names: ReadonlySet<string>,
-  fresh: boolean,
+  options: LoadPluginsOptions,
 ): Promise<LoadedPlugin> {
   const manifestPath = join(dir, 'manifest.json');
   const manifest = await readManifest(manifestPath, folder);
@@ -126,6 +131,11 @@ async function loadPlugin(
       `no ${HandlerFiles.join(' or ')}; add one that does \`export default defineSkill({ ... })\``,
     );
   }
-  const handlers = await importHandlers(handlerPath, manifest, fresh);
+  const handlers = await importHandlers(
+    handlerPath,
+    manifest,
+    options.fresh ?? false,
+    options.importTimeoutMs,
+  );
   return { name: manifest.name, dir, manifest, handlers };
 }

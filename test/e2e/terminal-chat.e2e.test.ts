@@ -25,6 +25,8 @@ describe('e2e - terminal chat', () => {
     assert.match(first, /Tokyo/);
     const second = await runChat(env, ['show my notes', '/quit']);
     assert.match(second, /buy milk/);
+    const someoneElse = await runChat(env, ['show my notes', '/quit'], ['--user', 'Jane Doe']);
+    assert.match(someoneElse, /no notes yet/, 'notes are per person; any user name works');
   });
 
   it('talks to a running assistant over its WebSocket', async () => {

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { Content, InboundMessage, OutboundMessage } from '../../umm.js';
-import { describeContent } from '../../umm.js';
+import { countCodePoints, describeContent } from '../../umm.js';
 import { InboundHandlerError, WebChatErrorCode, WebChatFrameError } from '../errors.js';
 import { contentFromText } from '../text-content.js';
 import type { CommandFrame, HelloFrame, MessageFrame, ServerFrame, SocketChannel } from './frames.js';
@@ -297,14 +297,4 @@ export class WebChatConnection {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(frame));
   }
-}
-
-/** Counts code points, stopping early at `limit` (enough to know the text is too long). */
-function countCodePoints(text: string, limit: number): number {
-  let count = 0;
-  for (const _ of text) {
-    count += 1;
-    if (count >= limit) break;
-  }
-  return count;
 }
