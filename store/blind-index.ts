@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from './database.js';
 import { MIN_BLIND_INDEX_KEY_BYTES } from './store-options.js';
 
@@ -12,12 +13,15 @@ export const BlindIndexPurpose = {
   PlatformUser: 'users.platform_user_id',
   /** A conversation key. */
   ConversationKey: 'conversations.conversation_key',
+  /** A message's idempotency id (inbound: the channel's; outbound: the reply id). */
+  IdempotencyId: 'messages.idempotency_id',
 } as const;
 export type BlindIndexPurpose = (typeof BlindIndexPurpose)[keyof typeof BlindIndexPurpose];
 
 /**
  * HMAC-SHA256 blind index: a deterministic keyed hash stored in a unique column, so a row can be found by
- * a sensitive value (platform user id, conversation key) without storing that value in the clear.
+ * a sensitive value (platform user id, conversation key, idempotency id) without storing that value in
+ * the clear.
  */
 export class BlindIndex {
   readonly #key: Uint8Array;
@@ -44,16 +48,17 @@ export const BLIND_INDEX_KEY_SETTING = 'blind_index_key';
  * Temporary home: the encryption issue moves this key to the key ring (wrapped by the master key) and
  * deletes the row.
  */
-export async function loadOrCreateBlindIndexKey(db: Kysely<Database>, now: Date): Promise<Uint8Array> {
-  await db
-    .insertInto('store_settings')
-    .values({ name: BLIND_INDEX_KEY_SETTING, value: randomBytes(32), created_at: now })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('store_settings')
-    .select('value')
-    .where('name', '=', BLIND_INDEX_KEY_SETTING)
-    .executeTakeFirstOrThrow();
+export async function loadOrCreateBlindIndexKey(
+  db: Kysely<Database> | Kysely<unknown>,
+  now: Date,
+): Promise<Uint8Array> {
+  // Plain SQL, as migrations (untyped database) need the key too.
+  await sql`insert into store_settings (name, value, created_at)
+    values (${BLIND_INDEX_KEY_SETTING}, ${randomBytes(32)}, ${now})
+    on conflict (name) do nothing`.execute(db);
+  const { rows } = await sql<{ value: Uint8Array }>`select value from store_settings
+    where name = ${BLIND_INDEX_KEY_SETTING}`.execute(db);
+  const row = rows[0];
+  if (row === undefined) throw new Error(`store_settings.${BLIND_INDEX_KEY_SETTING} vanished after insert`);
   return Uint8Array.from(row.value);
 }

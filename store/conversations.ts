@@ -40,7 +40,10 @@ export interface Turn {
   /** Dialog state after the turn; JSON-serialisable (`undefined` is stored as `null`). */
   readonly state: unknown;
   readonly inbound: {
-    /** The channel's idempotency id, e.g. `telegram:<bot>:<update_id>`; a turn is recorded once per id. */
+    /**
+     * The channel's idempotency id, e.g. `telegram:<bot>:<update_id>`; a turn is recorded once per id.
+     * Stored sealed and found by blind index, as it may embed a credential (the web session id).
+     */
     readonly idempotencyId: string;
     /** JSON-serialisable message content. */
     readonly content: unknown;
@@ -90,6 +93,7 @@ class DuplicateTurn extends Error {
 export function createConversationRepository(ctx: RepositoryContext): ConversationRepository {
   const { sealer, blindIndex } = ctx;
   const indexOf = (key: string) => blindIndex.compute(BlindIndexPurpose.ConversationKey, key);
+  const idempotencyIndexOf = (id: string) => blindIndex.compute(BlindIndexPurpose.IdempotencyId, id);
 
   /** Locks the conversation row, creating it with the turn's state when missing. */
   async function lockOrCreate(
@@ -157,7 +161,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         conversation_id: conversationId,
         user_id: turn.userId,
         direction,
-        idempotency_id: idempotencyId,
+        idempotency_index: idempotencyIndexOf(idempotencyId),
+        idempotency_id: await sealer.sealText(idempotencyId, fieldAad('messages', 'idempotency_id', id)),
         content: await sealer.sealJson(content, fieldAad('messages', 'content', id), `${direction} content`),
         codec: sealer.codec.id,
         sent_at: new Date(sentAt),
@@ -168,7 +173,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     const recorded = await trx
       .insertInto('messages')
       .values(await messageRow('inbound', inbound.idempotencyId, inbound.content, inbound.sentAt))
-      .onConflict((oc) => oc.column('idempotency_id').doNothing())
+      .onConflict((oc) => oc.column('idempotency_index').doNothing())
       .returning('id')
       .executeTakeFirst();
     if (recorded === undefined) return 'duplicate';
@@ -245,7 +250,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       const row = await ctx.db
         .selectFrom('messages')
         .select('id')
-        .where('idempotency_id', '=', idempotencyId)
+        .where('idempotency_index', '=', idempotencyIndexOf(idempotencyId))
         .where('direction', '=', 'inbound')
         .executeTakeFirst();
       return row !== undefined;

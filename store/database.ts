@@ -56,8 +56,10 @@ export interface MessagesTable {
   /** The user of the turn that recorded the message. */
   user_id: string | null;
   direction: 'inbound' | 'outbound';
-  /** Inbound: the channel's idempotency id; outbound: the reply id. Unique across all messages. */
-  idempotency_id: string;
+  /** Blind index of `idempotency_id`; unique, so an id is recorded once across all messages. */
+  idempotency_index: Bytes;
+  /** Sealed text. Inbound: the channel's idempotency id; outbound: the reply id. */
+  idempotency_id: Bytes;
   /** Sealed JSON. */
   content: Bytes;
   codec: string;

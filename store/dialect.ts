@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { Dialect } from 'kysely';
 import { PGliteDialect, PostgresDialect } from 'kysely';
+import type { DataDirLock } from './data-dir-lock.js';
+import { lockDataDir } from './data-dir-lock.js';
 import type { StoreError } from './errors.js';
 import { StoreConnectionError, StoreDataDirError } from './errors.js';
 import type { StoreConnection } from './store-options.js';
@@ -15,6 +17,11 @@ export interface OpenedDialect {
   readonly dialect: Dialect;
   /** Wraps an error from the first round trip into an error that says what to do. */
   explainOpenFailure(error: unknown): StoreError;
+  /**
+   * Releases what the store holds besides its connections (the PGlite data directory lock). Call once
+   * the Kysely instance is destroyed; idempotent.
+   */
+  release(): Promise<void>;
 }
 
 /**
@@ -38,22 +45,30 @@ export async function openDialect(
 }
 
 async function openPGlite(dataDir: string): Promise<OpenedDialect> {
-  const explainOpenFailure = (error: unknown) => new StoreDataDirError(dataDir, { cause: error });
+  const explainOpenFailure = (error: unknown) =>
+    new StoreDataDirError(dataDir, { type: 'unavailable', cause: error });
+  const { PGlite } = await import('@electric-sql/pglite');
+  let lock: DataDirLock | undefined;
   if (dataDir !== MEMORY_DATA_DIR) {
     try {
       await mkdir(dataDir, { recursive: true });
     } catch (error) {
       throw explainOpenFailure(error);
     }
+    // PGlite is single-process: a second process writing the same directory loses data.
+    lock = await lockDataDir(dataDir);
   }
-  const { PGlite } = await import('@electric-sql/pglite');
+  const release = async () => {
+    await lock?.release();
+  };
   let pglite;
   try {
     pglite = await PGlite.create(dataDir);
   } catch (error) {
+    await release();
     throw explainOpenFailure(error);
   }
-  return { backend: 'pglite', dialect: new PGliteDialect({ pglite }), explainOpenFailure };
+  return { backend: 'pglite', dialect: new PGliteDialect({ pglite }), explainOpenFailure, release };
 }
 
 async function openPostgres(
@@ -65,12 +80,24 @@ async function openPostgres(
     connectionString: connection.url,
     max: connection.poolSize,
     connectionTimeoutMillis: connection.connectTimeoutMs,
+    // Sent as a startup parameter: the server cancels any statement running longer (0: no limit).
+    statement_timeout: connection.statementTimeoutMs,
+    // Detects a server that vanished without closing the socket, so an idle client is not reused blind.
+    // No `query_timeout`: in pg 8 it leaves the timed-out client half open and back in the pool.
+    keepAlive: true,
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, that would crash the process.
-  pool.on('error', onBackgroundError);
+  pool.on('error', (error) => {
+    try {
+      onBackgroundError(error);
+    } catch {
+      // A failing logger must not turn a dropped idle connection into a crash.
+    }
+  });
   return {
     backend: 'postgres',
     dialect: new PostgresDialect({ pool }),
     explainOpenFailure: (error) => new StoreConnectionError(connection.address, { cause: error }),
+    release: () => Promise.resolve(),
   };
 }

@@ -12,6 +12,11 @@ export const StoreErrorCode = {
   ConnectionFailed: 'STORE_CONNECTION_FAILED',
   /** The PGlite data directory could not be created or opened. */
   DataDirUnavailable: 'STORE_DATA_DIR_UNAVAILABLE',
+  /**
+   * Another live process holds the PGlite data directory (PGlite is single-process). The app can connect
+   * to that process instead of starting its own store.
+   */
+  DataDirInUse: 'STORE_DATA_DIR_IN_USE',
   /** A schema migration failed; the schema was left at the previous version. */
   MigrationFailed: 'STORE_MIGRATION_FAILED',
   /** A write carried a fencing epoch lower than the one already stored. */
@@ -58,20 +63,59 @@ export class StoreConnectionError extends StoreError {
   }
 }
 
-/** The PGlite data directory at `path` could not be created or opened. */
+/** Why a {@link StoreDataDirError} was thrown. */
+export type DataDirProblem =
+  /** The directory could not be created or opened; `cause` is the file system or PGlite error. */
+  | { readonly type: 'unavailable'; readonly cause: unknown }
+  /** Process `pid` holds the directory's `parley.lock` and is alive. */
+  | { readonly type: 'inUse'; readonly pid: number };
+
+/**
+ * The PGlite data directory at `path` could not be opened: `code` is `DataDirInUse` when another live
+ * process holds it (see `pid`), `DataDirUnavailable` otherwise.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof StoreDataDirError && error.code === StoreErrorCode.DataDirInUse) {
+ *   // another Parley owns the data: talk to it instead
+ * }
+ * ```
+ */
 export class StoreDataDirError extends StoreError {
   override readonly name = 'StoreDataDirError';
-  readonly code = StoreErrorCode.DataDirUnavailable;
+  readonly code: typeof StoreErrorCode.DataDirUnavailable | typeof StoreErrorCode.DataDirInUse;
+  /** The process holding the directory, when `code` is `DataDirInUse`. */
+  readonly pid: number | undefined;
   constructor(
     /** Absolute path of the data directory. */
     readonly path: string,
-    options: ErrorOptions & { cause: unknown },
+    problem: DataDirProblem,
   ) {
     super(
-      `cannot open the PGlite data directory ${path} (${describeCause(options.cause)}): ` +
-        'check that it is writable and not a file, or set dataDir / DATABASE_URL',
-      options,
+      dataDirMessage(path, problem),
+      problem.type === 'unavailable' ? { cause: problem.cause } : undefined,
     );
+    this.code = problem.type === 'inUse' ? StoreErrorCode.DataDirInUse : StoreErrorCode.DataDirUnavailable;
+    this.pid = problem.type === 'inUse' ? problem.pid : undefined;
+  }
+}
+
+function dataDirMessage(path: string, problem: DataDirProblem): string {
+  switch (problem.type) {
+    case 'unavailable':
+      return (
+        `cannot open the PGlite data directory ${path} (${describeCause(problem.cause)}): ` +
+        'check that it is writable and not a file, or set dataDir / DATABASE_URL'
+      );
+    case 'inUse':
+      return (
+        `the PGlite data directory ${path} is in use by process ${problem.pid}; stop that Parley ` +
+        '(or connect to it with `parley chat`), or use another PARLEY_DATA_DIR'
+      );
+    default: {
+      const unknownProblem: never = problem;
+      throw new Error(`unknown data dir problem ${JSON.stringify(unknownProblem)}`);
+    }
   }
 }
 

@@ -15,10 +15,15 @@ const SENSITIVE_COLUMNS = [
   'users.display_name',
   'conversations.conversation_key',
   'conversations.state',
+  'messages.idempotency_id',
   'messages.content',
   'plugin_data.value',
 ];
-const BLIND_INDEX_COLUMNS = ['users.platform_user_index', 'conversations.conversation_key_index'];
+const BLIND_INDEX_COLUMNS = [
+  'users.platform_user_index',
+  'conversations.conversation_key_index',
+  'messages.idempotency_index',
+];
 const TABLES = ['users', 'conversations', 'messages', 'plugin_data'];
 const MARKER = 'SECRET-MARKER';
 
@@ -50,16 +55,18 @@ async function writeSensitiveData(store: Store) {
     displayName: `${MARKER}-name`,
   });
   const conversationKey = `${MARKER}-conversation`;
+  const inboundId = `web:${MARKER}-session-${randomUUID()}:m1`;
   await store.conversations.recordTurn({
     conversationKey,
     channel: 'web',
     userId: user.id,
     state: { note: `${MARKER}-state` },
-    inbound: { idempotencyId: `in:${randomUUID()}`, content: { text: `${MARKER}-in` }, sentAt: 1 },
-    outbound: [{ id: `out:${randomUUID()}`, content: { text: `${MARKER}-out` }, sentAt: 2 }],
+    // Shaped like the web gateway's ids, which embed the session id (a bearer credential).
+    inbound: { idempotencyId: inboundId, content: { text: `${MARKER}-in` }, sentAt: 1 },
+    outbound: [{ id: `${inboundId}#0`, content: { text: `${MARKER}-out` }, sentAt: 2 }],
   });
   await store.pluginData.set('notes', user.id, 'k', `${MARKER}-value`);
-  return { user, conversationKey };
+  return { user, conversationKey, inboundId };
 }
 
 async function columnTypes(db: Kysely<Database>) {
@@ -114,7 +121,7 @@ for (const backend of storeBackends) {
     it('field codec - a custom codec seals every sensitive column and reads decode through it', async () => {
       const codec = xorCodec();
       await using store = await backend.open({ codec });
-      const { user, conversationKey } = await writeSensitiveData(store);
+      const { user, conversationKey, inboundId } = await writeSensitiveData(store);
       const db = databaseOf(store);
 
       for (const column of SENSITIVE_COLUMNS) {
@@ -138,12 +145,16 @@ for (const backend of storeBackends) {
       assert.equal(conversation?.key, conversationKey);
       assert.deepEqual(conversation?.state, { note: `${MARKER}-state` });
       assert.deepEqual(
-        (await store.messages.listByConversation(conversationKey)).map((m) => m.content),
-        [{ text: `${MARKER}-in` }, { text: `${MARKER}-out` }],
+        (await store.messages.listByConversation(conversationKey)).map((m) => [m.idempotencyId, m.content]),
+        [
+          [inboundId, { text: `${MARKER}-in` }],
+          [`${inboundId}#0`, { text: `${MARKER}-out` }],
+        ],
       );
+      assert.equal(await store.conversations.hasProcessed(inboundId), true);
       assert.equal(await store.pluginData.get('notes', user.id, 'k'), `${MARKER}-value`);
 
-      assert.ok(codec.openedAad.length >= 7);
+      assert.ok(codec.openedAad.length >= 9);
       for (const aad of codec.openedAad) assert.ok(codec.sealedAad.has(aad), `opened ${aad} was sealed`);
       assert.ok(codec.sealedAad.has(`users.platform_user_id:${user.id}`));
       assert.ok(codec.sealedAad.has(`conversations.state:${conversation?.id}`));

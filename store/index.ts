@@ -12,6 +12,7 @@ export type { PlatformUserRef, UpsertUser, User, UserRepository } from './users.
 export type { ConversationRecord, ConversationRepository, RecordTurnResult, Turn } from './conversations.js';
 export type { ListMessagesOptions, MessageRepository, StoredMessage } from './messages.js';
 export type { PluginDataEntry, PluginDataRepository } from './plugin-data.js';
+export type { DataDirProblem } from './errors.js';
 export {
   FieldDecodeError,
   InvalidValueError,

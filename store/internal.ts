@@ -8,11 +8,25 @@ import { StoreImpl } from './store.js';
 
 export { openStore, StoreImpl } from './store.js';
 export type { OpenStoreHooks } from './store.js';
-export { compileStoreOptions, DEFAULT_DATA_DIR, MEMORY_DATA_DIR } from './store-options.js';
+export {
+  compileStoreOptions,
+  DEFAULT_DATA_DIR,
+  DEFAULT_STATEMENT_TIMEOUT,
+  MEMORY_DATA_DIR,
+} from './store-options.js';
 export type { CompiledStoreOptions, StoreConnection } from './store-options.js';
 export { openDialect } from './dialect.js';
 export type { OpenedDialect } from './dialect.js';
-export { appliedMigrations, codeMigrationProvider, migrateToLatest, migrations } from './migrations/index.js';
+export {
+  appliedMigrations,
+  codeMigrationProvider,
+  migrateTo,
+  migrateToLatest,
+  migrations,
+} from './migrations/index.js';
+export type { MigrationContext } from './migrations/index.js';
+export { DATA_DIR_LOCK_FILE, lockDataDir } from './data-dir-lock.js';
+export type { DataDirLock, DataDirLockContent } from './data-dir-lock.js';
 export {
   BlindIndex,
   BlindIndexPurpose,

@@ -66,7 +66,10 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
         messages.push({
           id: row.id,
           direction: row.direction,
-          idempotencyId: row.idempotency_id,
+          idempotencyId: await sealer.openText(
+            row.idempotency_id,
+            fieldAad('messages', 'idempotency_id', row.id),
+          ),
           content: await sealer.openJson(row.content, fieldAad('messages', 'content', row.id)),
           sentAt: row.sent_at.getTime(),
           createdAt: row.created_at,

@@ -1,11 +1,77 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
+import type { StoreLocation } from '../test/testkit/index.js';
 import { storeBackends } from '../test/testkit/index.js';
-import { createStore } from './index.js';
-import { appliedMigrations, databaseOf, migrateToLatest, migrations } from './internal.js';
+import { createStore, plainCodec, StoreMigrationError } from './index.js';
+import type { Database, MigrationContext } from './internal.js';
+import {
+  appliedMigrations,
+  BlindIndex,
+  BlindIndexPurpose,
+  compileStoreOptions,
+  databaseOf,
+  FieldSealer,
+  fieldAad,
+  loadOrCreateBlindIndexKey,
+  migrateTo,
+  migrateToLatest,
+  migrations,
+  openDialect,
+} from './internal.js';
 
 const TABLES = ['conversations', 'messages', 'plugin_data', 'store_settings', 'users'];
+
+const plainMigrationContext: MigrationContext = {
+  sealer: new FieldSealer(plainCodec),
+  blindIndexKey: (db) => loadOrCreateBlindIndexKey(db, new Date()),
+};
+
+/** Opens `location` without a store, migrated only up to `target`, and runs `fn` on it. */
+async function atMigration(
+  location: StoreLocation,
+  target: keyof typeof migrations,
+  fn: (db: Kysely<Database>) => Promise<void>,
+): Promise<void> {
+  const opened = await openDialect(compileStoreOptions(location.options).connection, () => {});
+  const db = new Kysely<Database>({ dialect: opened.dialect });
+  try {
+    await migrateTo(db, plainMigrationContext, target);
+    await fn(db);
+  } finally {
+    await db.destroy();
+    await opened.release();
+  }
+}
+
+/** Rows as migration 0001 wrote them, with clear-text idempotency ids shaped like the gateway's. */
+async function writeRowsOf0001(db: Kysely<Database>, generated: number) {
+  const blindIndex = new BlindIndex(await loadOrCreateBlindIndexKey(db, new Date()));
+  const sealer = new FieldSealer(plainCodec);
+  const userId = '00000000-0000-4000-8000-000000000001';
+  const conversationId = '00000000-0000-4000-8000-000000000002';
+  const conversationKey = 'web:legacy-conversation';
+  const session = 'web:LEGACY-SESSION-SECRET';
+  await sql`insert into users values (${userId}, 'web',
+    ${blindIndex.compute(BlindIndexPurpose.PlatformUser, 'web:legacy')},
+    ${await sealer.sealText('legacy', fieldAad('users', 'platform_user_id', userId))},
+    null, 'plain', now(), now())`.execute(db);
+  await sql`insert into conversations values (${conversationId},
+    ${blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey)},
+    ${await sealer.sealText(conversationKey, fieldAad('conversations', 'conversation_key', conversationId))},
+    'web', ${userId}, ${await sealer.sealText('{}', fieldAad('conversations', 'state', conversationId))},
+    0, 'plain', now(), now())`.execute(db);
+  // Plain codec: a 0x00 version byte before the JSON; enough rows for several backfill batches.
+  await sql`insert into messages (id, conversation_id, user_id, direction, idempotency_id, content, codec,
+      sent_at, created_at)
+    select gen_random_uuid(), ${conversationId}, ${userId},
+      case when i % 2 = 1 then 'inbound' else 'outbound' end,
+      case when i % 2 = 1 then ${session} || ':m' || i else ${session} || ':m' || (i - 1) || '#0' end,
+      '\\x00'::bytea || convert_to('"text ' || i || '"', 'UTF8'), 'plain',
+      to_timestamp(i), now()
+    from generate_series(1, ${generated}) as i`.execute(db);
+  return { conversationKey, session, userId };
+}
 
 for (const backend of storeBackends) {
   describe(`store migrations (${backend.name})`, () => {
@@ -26,7 +92,7 @@ for (const backend of storeBackends) {
     it('migrations - running them again changes nothing', async () => {
       await using store = await backend.open();
       const db = databaseOf(store);
-      await migrateToLatest(db);
+      await migrateToLatest(db, plainMigrationContext);
       assert.deepEqual(await appliedMigrations(db), Object.keys(migrations).sort());
     });
 
@@ -42,6 +108,87 @@ for (const backend of storeBackends) {
       assert.deepEqual(await appliedMigrations(databaseOf(second)), Object.keys(migrations).sort());
       const again = await second.users.upsert({ channel: 'web', platformUserId: 'reopen' });
       assert.equal(again.id, userId, 'blind index key and row survived the re-open');
+    });
+
+    it('migrations - 0002 seals and blind-indexes the idempotency ids of a 0001 database', async () => {
+      await using location = await backend.createLocation();
+      const generated = 1_201;
+      let legacy!: Awaited<ReturnType<typeof writeRowsOf0001>>;
+      await atMigration(location, '0001_initial', async (db) => {
+        assert.deepEqual(await appliedMigrations(db), ['0001_initial']);
+        legacy = await writeRowsOf0001(db, generated);
+      });
+      const { conversationKey, session, userId } = legacy;
+
+      for (const reopen of [false, true]) {
+        await using store = await createStore(location.options);
+        const db = databaseOf(store);
+        assert.deepEqual(await appliedMigrations(db), Object.keys(migrations).sort(), `reopen ${reopen}`);
+
+        const { rows: columns } = await sql<{ column_name: string; data_type: string; is_nullable: string }>`
+          select column_name, data_type, is_nullable from information_schema.columns
+          where table_schema = current_schema() and table_name = 'messages'
+            and column_name like 'idempotency%' order by column_name`.execute(db);
+        assert.deepEqual(columns, [
+          { column_name: 'idempotency_id', data_type: 'bytea', is_nullable: 'NO' },
+          { column_name: 'idempotency_index', data_type: 'bytea', is_nullable: 'NO' },
+        ]);
+
+        assert.equal(await store.conversations.hasProcessed(`${session}:m1`), true);
+        assert.equal(await store.conversations.hasProcessed(`${session}:m${generated}`), true);
+        assert.equal(
+          await store.conversations.hasProcessed(`${session}:m1#0`),
+          false,
+          'replies are not inbound',
+        );
+        assert.equal(await store.conversations.hasProcessed(`${session}:m2`), false);
+
+        const messages = await store.messages.listByConversation(conversationKey, { limit: 3 });
+        assert.deepEqual(
+          messages.map(({ direction, idempotencyId, content }) => ({ direction, idempotencyId, content })),
+          [
+            { direction: 'inbound', idempotencyId: `${session}:m1199`, content: 'text 1199' },
+            { direction: 'outbound', idempotencyId: `${session}:m1199#0`, content: 'text 1200' },
+            { direction: 'inbound', idempotencyId: `${session}:m1201`, content: 'text 1201' },
+          ],
+        );
+
+        const turn = {
+          conversationKey,
+          channel: 'web',
+          userId,
+          state: {},
+          inbound: { idempotencyId: `${session}:m1`, content: 'again', sentAt: 1 },
+          outbound: [],
+        };
+        assert.equal(await store.conversations.recordTurn(turn), 'duplicate');
+        if (reopen) {
+          const fresh = `${session}:after-0002`;
+          const next = { ...turn, inbound: { ...turn.inbound, idempotencyId: fresh } };
+          assert.equal(await store.conversations.recordTurn(next), 'recorded');
+          assert.equal(await store.conversations.hasProcessed(fresh), true);
+        }
+      }
+    });
+
+    it('migrations - 0002 refuses rows sealed by another codec and leaves the database at 0001', async () => {
+      await using location = await backend.createLocation();
+      await atMigration(location, '0001_initial', async (db) => {
+        await writeRowsOf0001(db, 2);
+        await sql`update messages set codec = 'other-codec'`.execute(db);
+      });
+      await assert.rejects(createStore(location.options), (error: unknown) => {
+        assert.ok(error instanceof StoreMigrationError);
+        assert.equal(error.migration, '0002_idempotency_index');
+        assert.match(error.message, /sealed with codec 'other-codec'.*open it with codec 'other-codec'/);
+        return true;
+      });
+      await atMigration(location, '0001_initial', async (db) => {
+        assert.deepEqual(await appliedMigrations(db), ['0001_initial']);
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from messages
+          where idempotency_id like 'web:%'`.execute(db);
+        assert.equal(rows[0]?.n, 2, 'clear-text ids untouched by the rolled-back migration');
+      });
     });
   });
 }

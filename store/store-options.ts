@@ -24,7 +24,9 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /**
    * PGlite data directory when no `databaseUrl`; created when missing. `'memory://'` keeps everything in
-   * memory. Only one process may open a directory at a time.
+   * memory. Only one process may open a directory at a time: its `parley.lock` file names the owner's
+   * pid, and opening a directory a live process holds fails with `StoreDataDirError` (code
+   * `StoreErrorCode.DataDirInUse`). A lock left by a process that died is taken over.
    * @default './data/pglite'
    */
   dataDir?: string | undefined;
@@ -51,10 +53,23 @@ export interface StoreOptions {
    */
   connectTimeout?: number | string | undefined;
   /**
-   * Receives errors that happen outside any call, such as an idle Postgres connection dropped by the
-   * server (the pool replaces it). Without a handler such errors would crash the process, so the default
-   * ignores them: the next query reports any lasting problem.
-   * @default () => {}
+   * Longest a single Postgres statement may run before the server cancels it and the call rejects
+   * (SQLSTATE `57014`, "canceling statement due to statement timeout"): milliseconds, or a duration such
+   * as `'30s'`; `0` means no limit. Lock waits count, so a call stuck behind another transaction fails
+   * too. Ignored by PGlite.
+   * @default '30s'
+   */
+  statementTimeout?: number | string | undefined;
+  /**
+   * Where the app passes its logger: receives errors that happen outside any call, so no caller could
+   * see them, such as an idle Postgres connection dropped by the server (the pool replaces it; the next
+   * query reports any lasting problem). An error it throws is ignored.
+   *
+   * @example
+   * ```ts
+   * await createStore({ databaseUrl, onBackgroundError: (error) => logger.error({ err: error }, 'store') });
+   * ```
+   * @default a Node process warning (printed to stderr), so background errors never vanish
    */
   onBackgroundError?: ((error: Error) => void) | undefined;
   /**
@@ -75,6 +90,8 @@ export type StoreConnection =
       readonly address: string;
       readonly poolSize: number;
       readonly connectTimeoutMs: number;
+      /** `0`: no limit. */
+      readonly statementTimeoutMs: number;
     };
 
 /** {@link StoreOptions} with defaults applied and values validated; the only form internal code sees. */
@@ -88,6 +105,7 @@ export interface CompiledStoreOptions {
 }
 
 export const DEFAULT_DATA_DIR = './data/pglite';
+export const DEFAULT_STATEMENT_TIMEOUT = '30s';
 export const MEMORY_DATA_DIR = 'memory://';
 export const MIN_BLIND_INDEX_KEY_BYTES = 32;
 
@@ -118,6 +136,7 @@ const storeOptionsSchema = z.object({
     .optional(),
   poolSize: z.number().int().min(1).max(1000).optional(),
   connectTimeout: durationSchema.optional(),
+  statementTimeout: durationSchema.optional(),
   onBackgroundError: z.custom<(error: Error) => void>((v) => typeof v === 'function').optional(),
   clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
 });
@@ -140,15 +159,24 @@ export function compileStoreOptions(options: StoreOptions): CompiledStoreOptions
           address: postgresAddress(o.databaseUrl),
           poolSize: o.poolSize ?? 10,
           connectTimeoutMs: durationToMs(o.connectTimeout ?? '10s'),
+          statementTimeoutMs: durationToMs(o.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT),
         }
       : { type: 'pglite', dataDir: resolveDataDir(o.dataDir ?? DEFAULT_DATA_DIR) };
   return {
     connection,
     codec: o.codec ?? plainCodec,
     blindIndexKey: o.blindIndexKey,
-    onBackgroundError: o.onBackgroundError ?? (() => {}),
+    onBackgroundError: o.onBackgroundError ?? warnBackgroundError,
     clock: o.clock ?? Date.now,
   };
+}
+
+/** Default `onBackgroundError`: a process warning, which Node prints to stderr. */
+function warnBackgroundError(error: Error): void {
+  process.emitWarning(`Parley store background error: ${error.message}`, {
+    type: 'StoreBackgroundError',
+    detail: error.stack,
+  });
 }
 
 function resolveDataDir(dataDir: string): string {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { createTestDatabase, storeBackends } from '../test/testkit/index.js';
 import {
   createStore,
@@ -11,7 +13,7 @@ import {
   StoreErrorCode,
   StoreOptionsError,
 } from './index.js';
-import { compileStoreOptions } from './internal.js';
+import { compileStoreOptions, databaseOf } from './internal.js';
 
 describe('store options', () => {
   it('store options - default to PGlite in ./data/pglite with the plain codec', () => {
@@ -30,11 +32,13 @@ describe('store options', () => {
       address: 'db.example:6543/parley',
       poolSize: 10,
       connectTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
     });
     const custom = compileStoreOptions({
       databaseUrl: 'postgresql://h/db',
       poolSize: 3,
       connectTimeout: '1.5s',
+      statementTimeout: 0,
     });
     assert.deepEqual(custom.connection, {
       type: 'postgres',
@@ -42,16 +46,35 @@ describe('store options', () => {
       address: 'h:5432/db',
       poolSize: 3,
       connectTimeoutMs: 1_500,
+      statementTimeoutMs: 0,
     });
+  });
+
+  it('store options - background errors become process warnings unless the app passes a handler', async () => {
+    const warned = once(process, 'warning');
+    compileStoreOptions({}).onBackgroundError(new Error('idle connection dropped'));
+    const [warning] = (await warned) as [Error];
+    assert.equal(warning.name, 'StoreBackgroundError');
+    assert.match(warning.message, /idle connection dropped/);
+    const seen: Error[] = [];
+    compileStoreOptions({ onBackgroundError: (error) => seen.push(error) }).onBackgroundError(new Error('x'));
+    assert.equal(seen.length, 1);
   });
 
   it('store options - invalid values are reported together', () => {
     assert.throws(
-      () => compileStoreOptions({ poolSize: 0, blindIndexKey: new Uint8Array(8), connectTimeout: 'soon' }),
+      () =>
+        compileStoreOptions({
+          poolSize: 0,
+          blindIndexKey: new Uint8Array(8),
+          connectTimeout: 'soon',
+          statementTimeout: -1,
+        }),
       (error: unknown) => {
         assert.ok(error instanceof StoreOptionsError);
         assert.equal(error.code, StoreErrorCode.InvalidOptions);
-        assert.equal(error.issues.length, 3);
+        assert.equal(error.issues.length, 4);
+        assert.match(error.message, /statementTimeout/);
         assert.match(error.message, /poolSize/);
         assert.match(error.message, /blindIndexKey: at least 32 bytes/);
         assert.match(error.message, /connectTimeout/);
@@ -101,6 +124,7 @@ describe('store opening', () => {
       const dataDir = join(file, 'pglite');
       await assert.rejects(createStore({ dataDir }), (error: unknown) => {
         assert.ok(error instanceof StoreDataDirError);
+        assert.equal(error.code, StoreErrorCode.DataDirUnavailable);
         assert.equal(error.path, dataDir);
         assert.match(
           error.message,
@@ -170,5 +194,76 @@ for (const backend of storeBackends) {
       await store.close();
       await assert.rejects(store.ping());
     });
+
+    const noStatementTimeout = backend.name === 'pglite' && 'PGlite has no statement timeout';
+
+    it(
+      'store - a statement running past statementTimeout is cancelled',
+      { skip: noStatementTimeout },
+      async () => {
+        await using store = await backend.open({ statementTimeout: '1s' });
+        await assert.rejects(sql`select pg_sleep(5)`.execute(databaseOf(store)), (error: unknown) => {
+          assert.ok(error instanceof Error);
+          assert.equal((error as Error & { code?: unknown }).code, '57014');
+          assert.match(error.message, /canceling statement due to statement timeout/);
+          return true;
+        });
+        await store.ping();
+      },
+    );
+
+    it(
+      'store - a call stuck behind a lock fails after statementTimeout',
+      { skip: noStatementTimeout },
+      async () => {
+        await using store = await backend.open({ statementTimeout: '1s' });
+        const userId = (await store.users.upsert({ channel: 'web', platformUserId: 'locked' })).id;
+        const turn = (id: string) => ({
+          conversationKey: 'web:locked',
+          channel: 'web',
+          userId,
+          state: {},
+          inbound: { idempotencyId: id, content: id, sentAt: 1 },
+          outbound: [],
+        });
+        await store.conversations.recordTurn(turn('web:s:m1'));
+        await store.transaction(async (tx) => {
+          await tx.conversations.recordTurn(turn('web:s:m2'));
+          // The transaction holds the conversation row until it commits.
+          await assert.rejects(store.conversations.recordTurn(turn('web:s:m3')), /statement timeout/);
+        });
+        assert.equal(await store.conversations.hasProcessed('web:s:m2'), true);
+        assert.equal(await store.conversations.hasProcessed('web:s:m3'), false);
+      },
+    );
+
+    it(
+      'store - an idle connection dropped by the server reaches onBackgroundError',
+      { skip: backend.name === 'pglite' && 'PGlite has no connections to drop' },
+      async () => {
+        await using location = await backend.createLocation();
+        const errors: Error[] = [];
+        let onReported = () => {};
+        const reported = new Promise<void>((resolveReported) => (onReported = resolveReported));
+        await using store = await createStore({
+          ...location.options,
+          poolSize: 1,
+          onBackgroundError: (error) => {
+            errors.push(error);
+            onReported();
+          },
+        });
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(
+          databaseOf(store),
+        );
+        {
+          await using killer = await createStore(location.options);
+          await sql`select pg_terminate_backend(${rows[0]?.pid})`.execute(databaseOf(killer));
+        }
+        await reported;
+        assert.match(errors[0]?.message ?? '', /terminat/);
+        await store.ping();
+      },
+    );
   });
 }

@@ -80,21 +80,27 @@ export async function openStore(options: StoreOptions, hooks: OpenStoreHooks = {
     } catch (error) {
       throw opened.explainOpenFailure(error);
     }
-    await migrateToLatest(db);
-    const blindIndexKey =
-      compiled.blindIndexKey ?? (await loadOrCreateBlindIndexKey(db, new Date(compiled.clock())));
+    const sealer = new FieldSealer(compiled.codec);
+    const blindIndexKey = async (on: Kysely<Database> | Kysely<unknown>) =>
+      compiled.blindIndexKey ?? (await loadOrCreateBlindIndexKey(on, new Date(compiled.clock())));
+    await migrateToLatest(db, { sealer, blindIndexKey });
     const ctx: RepositoryContext = {
       db,
-      sealer: new FieldSealer(compiled.codec),
-      blindIndex: new BlindIndex(blindIndexKey),
+      sealer,
+      blindIndex: new BlindIndex(await blindIndexKey(db)),
       clock: compiled.clock,
     };
     return new StoreImpl(ctx, opened.backend, async () => {
-      await db.destroy();
+      try {
+        await db.destroy();
+      } finally {
+        await opened.release();
+      }
       await hooks.afterClose?.();
     });
   } catch (error) {
     await db.destroy().catch(() => {});
+    await opened.release().catch(() => {});
     throw error;
   }
 }

@@ -1,29 +1,56 @@
 import type { Kysely } from 'kysely';
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { Migration, MigrationProvider, MigrationResultSet } from 'kysely/migration';
 import { Migrator } from 'kysely/migration';
 import type { Database } from '../database.js';
 import { StoreMigrationError } from '../errors.js';
 import * as initial from './0001_initial.js';
+import { idempotencyIndexMigration } from './0002_idempotency_index.js';
+import type { MigrationContext } from './context.js';
+
+export type { MigrationContext } from './context.js';
 
 /**
  * Every migration, old and new, keyed by name; names sort in the order they apply. Add a file
- * `000N_<what>.ts` exporting `up` (and `down`) and list it here. Never edit a migration that has shipped.
- * Kysely records applied ones in `kysely_migration` (the schema version) and serialises concurrent
- * migrators with `kysely_migration_lock` / an advisory lock.
+ * `000N_<what>.ts` exporting `up` (and `down`), or a factory taking the {@link MigrationContext} when it
+ * moves data, and list it here. Never edit a migration that has shipped. Kysely records applied ones in
+ * `kysely_migration` (the schema version) and serialises concurrent migrators with
+ * `kysely_migration_lock` / an advisory lock.
  */
-export const migrations: Readonly<Record<string, Migration>> = {
-  '0001_initial': initial,
+export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migration>> = {
+  '0001_initial': () => initial,
+  '0002_idempotency_index': idempotencyIndexMigration,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
-export const codeMigrationProvider: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ ...migrations }),
-};
+export function codeMigrationProvider(ctx: MigrationContext): MigrationProvider {
+  return {
+    getMigrations: () =>
+      Promise.resolve(
+        Object.fromEntries(Object.entries(migrations).map(([name, migration]) => [name, migration(ctx)])),
+      ),
+  };
+}
 
 /** Applies pending migrations in one transaction; throws {@link StoreMigrationError} naming the failing one. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: codeMigrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
+export async function migrateToLatest(db: Kysely<Database>, ctx: MigrationContext): Promise<void> {
+  await migrate(db, ctx, (migrator) => migrator.migrateToLatest());
+}
+
+/** Applies pending migrations up to and including `target` (tests build old schemas with it). */
+export async function migrateTo(
+  db: Kysely<Database>,
+  ctx: MigrationContext,
+  target: keyof typeof migrations,
+): Promise<void> {
+  await migrate(db, ctx, (migrator) => migrator.migrateTo(target));
+}
+
+async function migrate(
+  db: Kysely<Database>,
+  ctx: MigrationContext,
+  run: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<void> {
+  const { error, results } = await run(new Migrator({ db, provider: codeMigrationProvider(ctx) }));
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error');
     throw new StoreMigrationError(failed?.migrationName, { cause: error });
@@ -32,6 +59,17 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
 
 /** Names of the migrations applied to `db`, in order. */
 export async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
-  const all = await new Migrator({ db, provider: codeMigrationProvider }).getMigrations();
+  const provider: MigrationProvider = {
+    // Only the names are read.
+    getMigrations: () => codeMigrationProvider(NAMES_ONLY).getMigrations(),
+  };
+  const all = await new Migrator({ db, provider }).getMigrations();
   return all.filter((info) => info.executedAt !== undefined).map((info) => info.name);
 }
+
+const NAMES_ONLY: MigrationContext = {
+  get sealer(): never {
+    throw new Error('migration context used outside a migration run');
+  },
+  blindIndexKey: () => Promise.reject(new Error('migration context used outside a migration run')),
+};
