@@ -1,5 +1,5 @@
 # Every target delegates to an npm script, so `make X` and `npm run X` never drift apart.
-.PHONY: install start chat test check lint typecheck format proto bench-runtime
+.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu
 
 install:
 	npm install
@@ -27,5 +27,13 @@ format:
 proto:
 	npm run proto
 
+## train the installed skills' intent model into ./data/models if their examples changed (npm install runs it)
+model:
+	npm run model
+
 bench-runtime:
 	npm run bench:runtime
+
+## CLINC150: Parley FP32 and INT8 beside NLP.js, in one run
+bench-nlu:
+	npm run bench:nlu

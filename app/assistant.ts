@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActorSystem, parseDuration, type ActorSystem } from '../runtime/index.js';
 import { createStore, type Store } from '../store/index.js';
-import { createRuleClassifier } from '../models/index.js';
+import { createLayeredClassifier, createModelClassifier, createRuleClassifier } from '../models/index.js';
 import {
   createPluginHost,
   loadPlugins,
@@ -21,8 +21,10 @@ import {
   type InboundHandler,
 } from '../actors/conversation/index.js';
 import { createWebChatGateway, renderWebChatPage, type WebChatGateway } from '../actors/gateway/index.js';
+import type { PluginStorage } from '../plugins/sdk.js';
 import type { Config } from './config-schema.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
+import { ensureSkillsModel } from './intent-model.js';
 import type { Logger } from './logger.js';
 import { componentsFor } from './roles.js';
 
@@ -59,12 +61,18 @@ export async function startAssistant(
       ...(config.databaseUrl
         ? { databaseUrl: config.databaseUrl }
         : { dataDir: join(config.dataDir, 'pglite') }),
+      onBackgroundError: (error) => logger.error({ err: error }, 'store: background connection error'),
     });
     closers.push(() => store.close());
     logger.info({ backend: store.backend }, 'store ready');
 
-    const host = await loadSkills(config, store, logger);
-    const classifier = createRuleClassifier(host.intents());
+    const host = await loadSkills(config, logger, storeBackedStorage(store.pluginData));
+    const model = await createModelClassifier(
+      await ensureSkillsModel(config.dataDir, host.intents(), logger.child({ area: 'models' })),
+    );
+    closers.push(() => model.close());
+    logger.info({ version: model.version }, `intent model ${model.version} loaded`);
+    const classifier = createLayeredClassifier(createRuleClassifier(host.intents()), model);
 
     const system: ActorSystem = createActorSystem({
       name: 'parley',
@@ -114,7 +122,17 @@ export async function startAssistant(
   }
 }
 
-async function loadSkills(config: Config, store: Store, logger: Logger): Promise<PluginHost> {
+/**
+ * Loads the configured plugin folders into a host. `storageFor` backs the skills' storage; without it
+ * (e.g. when only the intents are needed) a skill that touches storage fails.
+ */
+export async function loadSkills(
+  config: Config,
+  logger: Logger,
+  storageFor: (plugin: string, userId: string) => PluginStorage = () => {
+    throw new Error('no storage: these plugins were loaded for their intents only');
+  },
+): Promise<PluginHost> {
   const dirs = config.plugins.dirs ?? [BUILTIN_PLUGINS_DIR];
   const plugins: LoadedPlugin[] = [];
   // One folder after another, so a plugin repeated in a later folder is reported and skipped.
@@ -131,7 +149,7 @@ async function loadSkills(config: Config, store: Store, logger: Logger): Promise
   logger.info({ plugins: plugins.map((plugin) => plugin.name) }, `${plugins.length} plugins loaded`);
   return createPluginHost({
     plugins,
-    storageFor: storeBackedStorage(store.pluginData),
+    storageFor,
     callTimeoutMs: parseDuration(config.plugins.callTimeout),
     ...(config.timezone ? { config: { time: { timezone: config.timezone } } } : {}),
   });

@@ -17,17 +17,20 @@ import {
   runTerminalChat,
 } from '../actors/gateway/index.js';
 import { StoreError } from '../store/index.js';
+import { DatasetError, ModelRegistryError } from '../models/index.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config-schema.js';
 import { ConfigError, PortInUseError, UnsupportedRoleError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { startAssistant } from './assistant.js';
+import { MODEL_USAGE, ModelUsageError, runModelCommand } from './model-command.js';
 
 const USAGE = `Usage: parley [command] [options]
 
 Commands:
   start                 Run the assistant (default). Web chat on http://127.0.0.1:8787
   chat                  Chat in this terminal (with the running assistant, or an in-process one)
+  model ...             Train, evaluate and inspect intent models (see below)
 
 Options:
   -c, --config FILE     JSON config file (also PARLEY_CONFIG)
@@ -37,7 +40,9 @@ Options:
   -v, --version         Show the version
 
 Environment: PARLEY_DATA_DIR, PARLEY_HTTP_PORT, PARLEY_HTTP_HOST, DATABASE_URL, PARLEY_LOG_LEVEL, ...
-(see README.md, "Configuration").`;
+(see README.md, "Configuration").
+
+${MODEL_USAGE}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -49,6 +54,11 @@ async function main(argv: readonly string[]): Promise<number> {
       user: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      seed: { type: 'string' },
+      precision: { type: 'string' },
     },
   });
   if (values.help) return print(USAGE);
@@ -61,6 +71,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return start(config);
     case 'chat':
       return chat(config, { url: values.url, user: values.user });
+    case 'model':
+      return runModelCommand(positionals[1], values, config);
     default:
       process.stderr.write(`parley: unknown command '${command}'\n\n${USAGE}\n`);
       return 2;
@@ -200,6 +212,9 @@ function isUserFacing(error: unknown): error is Error {
     error instanceof ConfigError ||
     error instanceof UnsupportedRoleError ||
     error instanceof PortInUseError ||
+    error instanceof ModelUsageError ||
+    error instanceof DatasetError ||
+    error instanceof ModelRegistryError ||
     error instanceof StoreError ||
     error instanceof ChatRequestError ||
     error instanceof ChatClosedError ||

@@ -26,3 +26,9 @@ export {
   Text,
   Voice,
 } from './gen/parley/v1/message.js';
+
+/**
+ * The ONNX model schema (a reduced copy of upstream `onnx.proto`, package `onnx`): what `models/onnx/`
+ * writes and reads. Namespaced because its names (`ModelProto`, `TensorProto`...) are ONNX's.
+ */
+export * as onnx from './gen/onnx/onnx.js';

@@ -35,6 +35,8 @@ const routes: Array<[string, string, Record<string, string>?]> = [
   ['现在几点', 'time.current'],
   ['现在几点了？', 'time.current'],
   ['what time is it in Tokyo', 'time.in_city', { city: 'Tokyo' }],
+  ['could you tell me the time', 'time.current', {}],
+  ['new york time', 'time.in_city', { city: 'new york' }],
   ['What time is it in Tokyo?', 'time.in_city', { city: 'Tokyo' }],
   ['time in new york', 'time.in_city', { city: 'new york' }],
   ["what's the time in San Francisco now", 'time.in_city', { city: 'San Francisco' }],
