@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActorSystem, parseDuration, type ActorSystem } from '../runtime/index.js';
 import { createStore, type Store } from '../store/index.js';
-import { createLayeredClassifier, createModelClassifier, createRuleClassifier } from '../models/index.js';
 import {
   createPluginHost,
   loadPlugins,
@@ -24,8 +23,9 @@ import { createWebChatGateway, renderWebChatPage, type WebChatGateway } from '..
 import type { PluginStorage } from '../plugins/sdk.js';
 import type { Config } from './config-schema.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
-import { ensureSkillsModel } from './intent-model.js';
+import { startUnderstanding } from './inference.js';
 import type { Logger } from './logger.js';
+import { UnsupportedRoleError } from './errors.js';
 import { componentsFor } from './roles.js';
 
 /** The folder of Parley's built-in plugins. */
@@ -51,7 +51,12 @@ export async function startAssistant(
   logger: Logger,
   options: StartAssistantOptions = {},
 ): Promise<Assistant> {
-  componentsFor(config.role);
+  if (!componentsFor(config.role).core) {
+    throw new UnsupportedRoleError(
+      config.role,
+      'this process runs no assistant; use `parley serve inference`',
+    );
+  }
   const closers: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -67,12 +72,10 @@ export async function startAssistant(
     logger.info({ backend: store.backend }, 'store ready');
 
     const host = await loadSkills(config, logger, storeBackedStorage(store.pluginData));
-    const model = await createModelClassifier(
-      await ensureSkillsModel(config.dataDir, host.intents(), logger.child({ area: 'models' })),
-    );
-    closers.push(() => model.close());
-    logger.info({ version: model.version }, `intent model ${model.version} loaded`);
-    const classifier = createLayeredClassifier(createRuleClassifier(host.intents()), model);
+    const understanding = await startUnderstanding(config, host.intents(), logger);
+    closers.push(() => understanding.close());
+    logger.info(`understanding: rules, then the intent model (${understanding.description})`);
+    const { classifier } = understanding;
 
     const system: ActorSystem = createActorSystem({
       name: 'parley',

@@ -14,6 +14,10 @@ const duration = z
 export const Roles = ['all', 'gateway', 'core', 'inference'] as const;
 export type Role = (typeof Roles)[number];
 
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. "127.0.0.1:50051"');
+
 export const LogLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 export const configSchema = z
@@ -76,10 +80,64 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    inference: z
+      .object({
+        /**
+         * `host:port` of a `parley serve inference` service. When set, this process classifies through it
+         * (gRPC client with coalescing and a cache); otherwise the model runs in-process on worker threads.
+         */
+        address: hostPort.optional(),
+        /** Where `parley serve inference` listens. @default '127.0.0.1:50051' */
+        listen: hostPort.default('127.0.0.1:50051'),
+        /** Worker threads running the model. @default the machine's cores - 1 (at least 1) */
+        threads: z.number().int().min(1).max(256).optional(),
+        /** Which export of the model runs. @default 'int8' */
+        precision: z.enum(['int8', 'fp32']).default('int8'),
+        /** Most texts in one model batch; 1 turns batching off. @default 128 */
+        maxBatch: z.number().int().min(1).max(4096).default(128),
+        /** Longest a text waits for company while every worker is busy, microseconds. @default 500 */
+        maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).default(500),
+        /** Most texts waiting for a worker; more are refused (RESOURCE_EXHAUSTED). @default 8192 */
+        maxQueue: z.number().int().min(1).max(1_000_000).default(8192),
+        /** Deadline of one classification through the service. @default '2s' */
+        deadline: duration.default('2s'),
+        /** Answers kept in memory by the client (0: none); Redis (REDIS_URL) is the shared layer. @default 10000 */
+        cacheSize: z.number().int().min(0).max(10_000_000).default(10_000),
+        /**
+         * TLS: on the server its certificate and key, and the CA of client certificates; on a client the CA
+         * of the server's certificate, and its own certificate and key for mutual TLS. PEM file paths.
+         */
+        tls: z
+          .object({
+            ca: z.string().min(1).optional(),
+            cert: z.string().min(1).optional(),
+            key: z.string().min(1).optional(),
+            /** Server: refuse clients without a certificate signed by `ca` (mutual TLS). @default false */
+            requireClientCert: z.boolean().default(false),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Redis URL (`redis://host:port`): the inference client's shared answer cache. */
+    redisUrl: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
     /** IANA time zone for "what time is it". @default the system's */
     timezone: z.string().refine(isTimeZone, 'a known IANA time zone, e.g. "Europe/Paris"').optional(),
   })
   .strict()
+  .refine((config) => !config.inference.tls || config.inference.tls.ca || config.inference.tls.cert, {
+    path: ['inference', 'tls'],
+    message: 'needs a CA (to verify the peer) or a certificate and key (to present one)',
+  })
+  .refine((config) => !config.inference.tls?.cert === !config.inference.tls?.key, {
+    path: ['inference', 'tls'],
+    message: 'a certificate needs its key, and a key its certificate',
+  })
+  .refine((config) => !config.inference.tls?.requireClientCert || config.inference.tls.ca, {
+    path: ['inference', 'tls', 'requireClientCert'],
+    message: 'mutual TLS needs the CA that signs client certificates (inference.tls.ca)',
+  })
   .refine(
     (config) =>
       parseDuration(config.plugins.callTimeout) < parseDuration(config.conversation.processingTimeout),

@@ -116,10 +116,47 @@ describe('config', () => {
 });
 
 describe('roles', () => {
-  it('roles - all runs core and gateway; split roles are refused with a reason', () => {
-    assert.deepEqual(componentsFor('all'), { core: true, gateway: true });
-    for (const role of ['gateway', 'core', 'inference'] as const) {
+  it('roles - all runs core and gateway, inference only the model service; gateway and core are refused', () => {
+    assert.deepEqual(componentsFor('all'), { core: true, gateway: true, inference: false });
+    assert.deepEqual(componentsFor('inference'), { core: false, gateway: false, inference: true });
+    for (const role of ['gateway', 'core'] as const) {
       assert.throws(() => componentsFor(role), UnsupportedRoleError);
     }
+  });
+
+  it('config - inference settings from the environment, and TLS settings that cannot work are refused', () => {
+    const config = loadConfig({
+      env: {
+        PARLEY_INFERENCE_ADDRESS: '10.0.0.7:50051',
+        PARLEY_INFERENCE_THREADS: '2',
+        PARLEY_INFERENCE_PRECISION: 'fp32',
+        PARLEY_INFERENCE_TLS_CA: 'ca.crt',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      },
+    });
+    assert.equal(config.inference.address, '10.0.0.7:50051');
+    assert.equal(config.inference.threads, 2);
+    assert.equal(config.inference.precision, 'fp32');
+    assert.equal(config.inference.listen, '127.0.0.1:50051');
+    assert.equal(config.inference.tls?.ca, 'ca.crt');
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+
+    assert.equal(
+      issuesOf(() => loadConfig({ env: { PARLEY_INFERENCE_ADDRESS: 'nowhere' } }))[0]?.path,
+      'inference.address',
+    );
+    assert.equal(issuesOf(() => loadConfig({ env: { REDIS_URL: 'http://x' } }))[0]?.path, 'redisUrl');
+    const certWithoutKey = issuesOf(() => loadConfig({ env: { PARLEY_INFERENCE_TLS_CERT: 'server.crt' } }));
+    assert.match(certWithoutKey[0]?.message ?? '', /certificate needs its key/);
+    const mutualWithoutCa = issuesOf(() =>
+      loadConfig({
+        env: {
+          PARLEY_INFERENCE_TLS_CERT: 's.crt',
+          PARLEY_INFERENCE_TLS_KEY: 's.key',
+          PARLEY_INFERENCE_TLS_REQUIRE_CLIENT_CERT: 'true',
+        },
+      }),
+    );
+    assert.equal(mutualWithoutCa[0]?.path, 'inference.tls.requireClientCert');
   });
 });

@@ -30,6 +30,23 @@ export const environmentVariables: Readonly<Record<string, { path: readonly stri
   PARLEY_PROCESSING_TIMEOUT: { path: ['conversation', 'processingTimeout'], parse: asString },
   PARLEY_IDLE_TIMEOUT: { path: ['conversation', 'idleTimeout'], parse: asString },
   PARLEY_TIMEZONE: { path: ['timezone'], parse: asString },
+  PARLEY_INFERENCE_ADDRESS: { path: ['inference', 'address'], parse: asString },
+  PARLEY_INFERENCE_LISTEN: { path: ['inference', 'listen'], parse: asString },
+  PARLEY_INFERENCE_THREADS: { path: ['inference', 'threads'], parse: asNumber },
+  PARLEY_INFERENCE_PRECISION: { path: ['inference', 'precision'], parse: asString },
+  PARLEY_INFERENCE_MAX_BATCH: { path: ['inference', 'maxBatch'], parse: asNumber },
+  PARLEY_INFERENCE_MAX_QUEUE_DELAY_US: { path: ['inference', 'maxQueueDelayMicros'], parse: asNumber },
+  PARLEY_INFERENCE_MAX_QUEUE: { path: ['inference', 'maxQueue'], parse: asNumber },
+  PARLEY_INFERENCE_DEADLINE: { path: ['inference', 'deadline'], parse: asString },
+  PARLEY_INFERENCE_CACHE_SIZE: { path: ['inference', 'cacheSize'], parse: asNumber },
+  PARLEY_INFERENCE_TLS_CA: { path: ['inference', 'tls', 'ca'], parse: asString },
+  PARLEY_INFERENCE_TLS_CERT: { path: ['inference', 'tls', 'cert'], parse: asString },
+  PARLEY_INFERENCE_TLS_KEY: { path: ['inference', 'tls', 'key'], parse: asString },
+  PARLEY_INFERENCE_TLS_REQUIRE_CLIENT_CERT: {
+    path: ['inference', 'tls', 'requireClientCert'],
+    parse: asBoolean,
+  },
+  REDIS_URL: { path: ['redisUrl'], parse: asString },
 };
 
 /** Variables that belong to tooling, not to the running assistant. */

@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createModelClassifier, type ModelClassifier } from '../models/index.js';
+import type { IntentClassifier } from '../models/index.js';
+import { createInferenceEngine, engineClassifier, type InferenceEngine } from '../models/serve/index.js';
 import type { IntentDeclaration } from '../actors/skills/index.js';
 import { loadSkills } from './assistant.js';
 import { loadConfig } from './config.js';
@@ -15,15 +16,20 @@ const logger = pino({ level: 'silent' });
 describe('skills intent model', () => {
   let dataDir: string;
   let intents: IntentDeclaration[];
-  let classifier: ModelClassifier;
+  let engine: InferenceEngine;
+  let classifier: IntentClassifier;
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'parley-skills-model-'));
     intents = (await loadSkills(loadConfig({ env: {} }), logger)).intents();
-    classifier = await createModelClassifier(await ensureSkillsModel(dataDir, intents, logger));
+    engine = await createInferenceEngine({
+      model: await ensureSkillsModel(dataDir, intents, logger),
+      threads: 1,
+    });
+    classifier = engineClassifier(engine);
   });
   after(async () => {
-    await classifier?.close();
+    await engine?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -45,7 +51,7 @@ describe('skills intent model', () => {
 
   it('skills model - reused while the plugins are unchanged, retrained when their examples change', async () => {
     const same = await ensureSkillsModel(dataDir, intents, logger);
-    assert.equal(same.metadata.version, classifier.version, 'no retraining for the same examples');
+    assert.equal(same.metadata.version, engine.model.version, 'no retraining for the same examples');
     const fewer = intents.filter((intent) => intent.plugin !== 'notes');
     const changed = await ensureSkillsModel(dataDir, fewer, logger);
     assert.notEqual(changed.metadata.version, same.metadata.version);

@@ -18,11 +18,13 @@ import {
 } from '../actors/gateway/index.js';
 import { StoreError } from '../store/index.js';
 import { DatasetError, ModelRegistryError } from '../models/index.js';
+import { InferenceError } from '../models/serve/index.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config-schema.js';
 import { ConfigError, PortInUseError, UnsupportedRoleError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { startAssistant } from './assistant.js';
+import { loadSkills, startAssistant } from './assistant.js';
+import { startInferenceService } from './inference.js';
 import { MODEL_USAGE, ModelUsageError, runModelCommand } from './model-command.js';
 
 const USAGE = `Usage: parley [command] [options]
@@ -30,6 +32,7 @@ const USAGE = `Usage: parley [command] [options]
 Commands:
   start                 Run the assistant (default). Web chat on http://127.0.0.1:8787
   chat                  Chat in this terminal (with the running assistant, or an in-process one)
+  serve inference       Serve the intent model over gRPC (PARLEY_INFERENCE_LISTEN, default 127.0.0.1:50051)
   model ...             Train, evaluate and inspect intent models (see below)
 
 Options:
@@ -71,6 +74,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return start(config);
     case 'chat':
       return chat(config, { url: values.url, user: values.user });
+    case 'serve':
+      if (positionals[1] !== 'inference') {
+        process.stderr.write(`parley: 'serve' takes what to serve: 'parley serve inference'\n`);
+        return 2;
+      }
+      return serveInference({ ...config, role: 'inference' });
     case 'model':
       return runModelCommand(positionals[1], values, config);
     default:
@@ -80,6 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function start(config: Config): Promise<number> {
+  if (config.role === 'inference') return serveInference(config);
   const logger = createLogger(config.log);
   // A plugin's stray promise must not take the assistant down: log it and carry on.
   process.on('unhandledRejection', (reason) =>
@@ -91,6 +101,19 @@ async function start(config: Config): Promise<number> {
   logger.info(`Parley is running. Chat at ${assistant.url ?? '(no http)'} or with \`npx parley chat\``);
   await stopRequested;
   await assistant.close();
+  logger.info('stopped');
+  return 0;
+}
+
+async function serveInference(config: Config): Promise<number> {
+  const logger = createLogger(config.log);
+  const stopRequested = untilSignal(logger);
+  // The plugins are loaded for their intents (the model's training data) only; no skill runs here.
+  const host = await loadSkills(config, logger);
+  const service = await startInferenceService(config, host.intents(), logger);
+  logger.info(`Parley inference service on port ${service.port}`);
+  await stopRequested;
+  await service.close();
   logger.info('stopped');
   return 0;
 }
@@ -215,6 +238,7 @@ function isUserFacing(error: unknown): error is Error {
     error instanceof ModelUsageError ||
     error instanceof DatasetError ||
     error instanceof ModelRegistryError ||
+    error instanceof InferenceError ||
     error instanceof StoreError ||
     error instanceof ChatRequestError ||
     error instanceof ChatClosedError ||

@@ -1,6 +1,7 @@
 /**
- * Which parts of Parley a process runs, by role. Embedded mode (`all`) runs everything in one process;
- * the split roles need the cluster transport and the inference service.
+ * Which parts of Parley a process runs, by role. Embedded mode (`all`) runs everything in one process
+ * (the intent model on worker threads, or through a remote inference service when one is configured);
+ * `inference` serves the model over gRPC; `gateway` and `core` need the cluster transport.
  */
 import type { Role } from './config-schema.js';
 import { UnsupportedRoleError } from './errors.js';
@@ -11,12 +12,14 @@ export interface Components {
   readonly core: boolean;
   /** Channel adapters and the HTTP listener (web chat, probes). */
   readonly gateway: boolean;
+  /** The intent model behind gRPC for other processes (`parley serve inference`). */
+  readonly inference: boolean;
 }
 
 export function componentsFor(role: Role): Components {
   switch (role) {
     case 'all':
-      return { core: true, gateway: true };
+      return { core: true, gateway: true, inference: false };
     case 'gateway':
     case 'core':
       throw new UnsupportedRoleError(
@@ -25,10 +28,7 @@ export function componentsFor(role: Role): Components {
           "run role 'all' (the default)",
       );
     case 'inference':
-      throw new UnsupportedRoleError(
-        role,
-        "the stand-alone inference service is not part of this version; role 'all' understands messages in-process",
-      );
+      return { core: false, gateway: false, inference: true };
     default: {
       const unreachable: never = role;
       throw new UnsupportedRoleError(String(unreachable), 'unknown role');

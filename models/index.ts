@@ -15,8 +15,7 @@ export * from './data/index.js';
 export * from './features/index.js';
 // The trained intent model: registry of versions, build pipeline, evaluation, and its classifier.
 export * from './registry/index.js';
-export { createLayeredClassifier, createModelClassifier } from './model-classifier.js';
-export type { ModelClassifier, ModelClassifierOptions } from './model-classifier.js';
+export { createLayeredClassifier } from './layered-classifier.js';
 // Training (TypeScript network, seeded, early stopping, out-of-scope calibration) and ONNX export/runtime.
 export * from './model/index.js';
 export * from './onnx/index.js';

@@ -32,3 +32,9 @@ export {
  * writes and reads. Namespaced because its names (`ModelProto`, `TensorProto`...) are ONNX's.
  */
 export * as onnx from './gen/onnx/onnx.js';
+
+/** The inference service contract (`parley/v1/nlu.proto`): messages and the grpc-js service definition. */
+export * as nlu from './gen/parley/v1/nlu.js';
+
+/** The standard gRPC health checking protocol (`grpc.health.v1`). */
+export * as health from './gen/grpc/health/v1/health.js';

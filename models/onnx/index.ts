@@ -14,6 +14,6 @@ export { compileExportOptions } from './export-options.js';
 export type { CompiledExportOptions, OnnxExportOptions } from './export-options.js';
 export { MetadataKey, ONNX_EXPORT_FORMAT, readOnnxMetadata } from './metadata.js';
 export type { OnnxModelMetadata, OnnxPrecision } from './metadata.js';
-export { createOnnxSession, packBatch, runOnnx } from './session.js';
+export { createOnnxSession, packBatch, runOnnx, runPacked } from './session.js';
 export type { OnnxSession, OnnxSessionOptions, PackedBatch } from './session.js';
 export { OnnxErrorCode, OnnxModelError, OnnxRuntimeError } from './errors.js';

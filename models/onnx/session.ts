@@ -36,6 +36,9 @@ export async function createOnnxSession(
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    // Session config entries `session.intra_op.allow_spinning` / `inter_op`: idle ONNX Runtime threads
+    // sleep instead of spinning, so a pool of sessions does not burn the cores its neighbours need.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
   try {
     return typeof model === 'string'
@@ -51,25 +54,31 @@ export async function createOnnxSession(
 /** A batch as the graph takes it. */
 export interface PackedBatch {
   /** `[batch, length]`, 0-padded. */
-  readonly ids: BigInt64Array;
+  readonly ids: BigInt64Array<ArrayBuffer>;
   /** `[batch, length]`: `1 / n` for each of a text's `n` ids, 0 for padding. */
-  readonly weights: Float32Array;
+  readonly weights: Float32Array<ArrayBuffer>;
   readonly batch: number;
   /** The longest id list (at least 1, so an empty text is one padding slot). */
   readonly length: number;
 }
+
+// int64 ids are written as two int32 halves (low word first on a little-endian machine; ids are below
+// 2**31, so the high word is 0): far cheaper than a BigInt per id.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Packs id lists (one per text) into padded `ids` and mean-bag `weights`. */
 export function packBatch(batch: readonly ArrayLike<number>[]): PackedBatch {
   let length = 1;
   for (const ids of batch) length = Math.max(length, ids.length);
   const ids = new BigInt64Array(batch.length * length);
+  const halves = new Int32Array(ids.buffer);
+  const low = LITTLE_ENDIAN ? 0 : 1;
   const weights = new Float32Array(batch.length * length);
   batch.forEach((row, r) => {
     const weight = row.length === 0 ? 0 : 1 / row.length;
     const offset = r * length;
     for (let i = 0; i < row.length; i++) {
-      ids[offset + i] = BigInt(row[i]!);
+      halves[2 * (offset + i) + low] = row[i]!;
       weights[offset + i] = weight;
     }
   });
@@ -86,7 +95,17 @@ export async function runOnnx(
   batch: readonly ArrayLike<number>[],
 ): Promise<Float32Array[]> {
   if (batch.length === 0) return [];
-  const packed = packBatch(batch);
+  const data = await runPacked(session, packBatch(batch));
+  const classes = data.length / batch.length;
+  return batch.map((_, r) => data.subarray(r * classes, (r + 1) * classes));
+}
+
+/**
+ * Runs a packed batch: the probabilities as one `[batch, classes]` row-major array.
+ *
+ * @throws {OnnxRuntimeError} when ONNX Runtime fails.
+ */
+export async function runPacked(session: OnnxSession, packed: PackedBatch): Promise<Float32Array> {
   const dims = [packed.batch, packed.length];
   let output: ort.Tensor | undefined;
   try {
@@ -103,7 +122,5 @@ export async function runOnnx(
       cause: new Error(`output '${OnnxIo.probabilities}' is missing or not float32`),
     });
   }
-  const data = output.data;
-  const classes = data.length / packed.batch;
-  return batch.map((_, r) => data.slice(r * classes, (r + 1) * classes));
+  return output.data;
 }

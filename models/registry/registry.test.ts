@@ -5,8 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dataset } from '../data/index.js';
 import { syntheticIntents } from '../model/fixtures/synthetic-intents.js';
-import { createLayeredClassifier, createModelClassifier } from '../model-classifier.js';
-import { createRuleClassifier } from '../rules/index.js';
 import { buildModel, trainingDataHash, type BuiltModel } from './build-model.js';
 import { evaluate } from './evaluate.js';
 import { ModelRegistryError } from './errors.js';
@@ -67,53 +65,6 @@ describe('model registry', () => {
     const entry = await registry.publish(built.toPublish);
     await writeFile(join(entry.dir, 'metadata.json'), '{"version": 1}');
     await assert.rejects(registry.get(entry.metadata.version), /not valid model metadata/);
-  });
-
-  it('model classifier - classifies in ONNX Runtime and swaps versions under load without failing a call', async () => {
-    const registry = openModelRegistry(join(dir, 'c'));
-    const v1 = await registry.publish(built.toPublish);
-    const classifier = await createModelClassifier(v1);
-    try {
-      const result = await classifier.classify('set an alarm for 7');
-      assert.equal(result?.intent, 'alarm.set');
-      assert.equal(result?.source, 'model');
-
-      const other = await buildModel(dataset, { ...options, seed: 9 });
-      const v2 = await registry.publish(other.toPublish);
-      const texts = data.test.map((example) => example.text);
-      const calls = Array.from({ length: 400 }, (_, i) =>
-        classifier.classify(texts[i % texts.length] ?? 'play jazz'),
-      );
-      await classifier.swap(v2);
-      const more = Array.from({ length: 100 }, (_, i) =>
-        classifier.classify(texts[i % texts.length] ?? 'play jazz'),
-      );
-      const settled = await Promise.allSettled([...calls, ...more]);
-      assert.equal(settled.filter((outcome) => outcome.status === 'rejected').length, 0);
-      assert.equal(classifier.version, v2.metadata.version);
-    } finally {
-      await classifier.close();
-    }
-  });
-
-  it('layered classifier - a pattern rule overrides the model; the model answers what rules do not', async () => {
-    const registry = openModelRegistry(join(dir, 'd'));
-    const model = await createModelClassifier(await registry.publish(built.toPublish));
-    const rules = createRuleClassifier([
-      { name: 'music.play', examples: ['play music'], patterns: ['^wake me up at (?<song>.+)$'] },
-      { name: 'alarm.set', examples: ['set an alarm'], patterns: ['^alarm at (?<time>.+?)(?: please)?$'] },
-    ]);
-    const layered = createLayeredClassifier(rules, model);
-    try {
-      const overridden = await layered.classify('wake me up at 7');
-      assert.equal(overridden?.intent, 'music.play', 'the rule wins over the model');
-      assert.equal(overridden?.source, 'rules');
-      const byModel = await layered.classify('could you play the beatles for me');
-      assert.equal(byModel?.intent, 'music.play');
-      assert.equal(byModel?.source, 'model');
-    } finally {
-      await model.close();
-    }
   });
 });
 

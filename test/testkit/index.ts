@@ -7,3 +7,5 @@ export type { TestDatabase } from './postgres.js';
 export { storeBackends } from './store-backends.js';
 export type { BackendStoreOptions, StoreBackendUnderTest, StoreLocation } from './store-backends.js';
 export { CHROMIUM_PATH, chromiumMissing, launchChromium } from './chromium.js';
+export { makeDevCertificates, MAKE_DEV_CERTS_SCRIPT } from './tls.js';
+export type { DevCertificates } from './tls.js';

@@ -1,0 +1,94 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { IntentDeclaration } from '../actors/skills/index.js';
+import { buildModel, datasetFromManifests, openModelRegistry } from '../models/index.js';
+import { loadSkills } from './assistant.js';
+import { loadConfig } from './config.js';
+import type { Config } from './config-schema.js';
+import { startInferenceService, startUnderstanding } from './inference.js';
+import { modelRegistryDir, SKILLS_TRAIN_OPTIONS } from './intent-model.js';
+
+const logger = pino({ level: 'silent' });
+
+describe('understanding by role', () => {
+  let dataDir: string;
+  let intents: IntentDeclaration[];
+  let config: Config;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'parley-understanding-'));
+    config = loadConfig({ env: { PARLEY_DATA_DIR: dataDir, PARLEY_INFERENCE_THREADS: '1' } });
+    intents = (await loadSkills(config, logger)).intents();
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('role all - rules then the in-process model; a newly activated registry version is picked up', async () => {
+    const understanding = await startUnderstanding(config, intents, logger);
+    try {
+      assert.match(understanding.description, /in-process, 1 worker thread/);
+      const tokyo = await understanding.classifier.classify('what time is it in Tokyo');
+      assert.equal(tokyo?.intent, 'time.in_city');
+      const hello = await understanding.classifier.classify('你好');
+      assert.equal(hello?.intent, 'smalltalk.greet');
+
+      // Another version activated by `parley model train` in another process: served within seconds.
+      const registry = openModelRegistry(modelRegistryDir(dataDir));
+      const before = await registry.current();
+      const dataset = datasetFromManifests([{ intents }], 'plugins');
+      const other = await buildModel(dataset, { ...SKILLS_TRAIN_OPTIONS, seed: 11 });
+      const published = await registry.publish(other.toPublish);
+      await registry.activate(published.metadata.version);
+      assert.notEqual(published.metadata.version, before?.metadata.version);
+      assert.equal(understanding.modelVersion, before?.metadata.version);
+      const logs: string[] = [];
+      const deadline = Date.now() + 15_000;
+      // The classifier keeps answering throughout; the swap shows in the answers' source model.
+      while (Date.now() < deadline) {
+        assert.equal((await understanding.classifier.classify('show my notes'))?.intent, 'notes.list');
+        const served = understanding.modelVersion ?? '';
+        logs.push(served);
+        if (served === published.metadata.version) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(logs.at(-1), published.metadata.version, 'the engine swapped to the activated version');
+    } finally {
+      await understanding.close();
+    }
+  });
+
+  it('role inference + a core with inference.address - classification over gRPC; rules alone when it is gone', async () => {
+    const service = await startInferenceService(
+      { ...config, inference: { ...config.inference, listen: '127.0.0.1:0' } },
+      intents,
+      logger,
+    );
+    const remote = loadConfig({
+      env: {
+        PARLEY_DATA_DIR: dataDir,
+        PARLEY_INFERENCE_ADDRESS: `127.0.0.1:${service.port}`,
+        PARLEY_INFERENCE_DEADLINE: '500ms',
+      },
+    });
+    const understanding = await startUnderstanding(remote, intents, logger);
+    try {
+      assert.match(understanding.description, new RegExp(`127\\.0\\.0\\.1:${service.port}`));
+      assert.ok(understanding.modelVersion, 'the client follows the served model');
+      assert.equal(
+        (await understanding.classifier.classify('what time is it in Tokyo'))?.intent,
+        'time.in_city',
+      );
+      await service.close();
+      // The model is gone: an example the rules know still answers, anything else falls back.
+      assert.equal((await understanding.classifier.classify('what time is it'))?.intent, 'time.current');
+    } finally {
+      await understanding.close();
+      await service.close();
+    }
+  });
+});

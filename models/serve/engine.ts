@@ -1,0 +1,250 @@
+/**
+ * The inference engine: the dynamic batcher in front of a piscina pool of ONNX Runtime workers. The
+ * gRPC server (`parley serve inference`) wraps it; the embedded `all` role uses it in-process.
+ *
+ * The path of one text: featurised on the calling thread with the served model's feature options ->
+ * queued in the batcher -> packed with the rest of its batch into typed arrays -> transferred to a worker
+ * -> probabilities transferred back -> top-k and the out-of-scope rule applied here.
+ *
+ * A model swap loads the new version in the workers first, then routes new requests to it; requests
+ * already queued keep the version they were admitted with (workers keep the previous session), so a swap
+ * drops and fails nothing.
+ */
+import { availableParallelism } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { Piscina } from 'piscina';
+import { featurize } from '../features/index.js';
+import { isOutOfScope } from '../model/index.js';
+import { packBatch, readOnnxMetadata, type OnnxModelMetadata } from '../onnx/index.js';
+import type { ModelEntry } from '../registry/index.js';
+import { createBatcher, type BatcherStats } from './batcher.js';
+import { InferenceError, InferenceErrorCode } from './errors.js';
+import {
+  MAX_TOP_K,
+  type Prediction,
+  type PredictOptions,
+  type ServedModel,
+  type VersionedPrediction,
+} from './types.js';
+import type { WorkerTask } from './worker.js';
+
+export interface InferenceEngineOptions {
+  /** The version to serve first. */
+  readonly model: ModelEntry;
+  /** Which export runs. @default 'int8' */
+  readonly precision?: 'int8' | 'fp32';
+  /** Worker threads, each with one ONNX Runtime session. @default available cores - 1 (at least 1) */
+  readonly threads?: number;
+  /** Most texts in one batch; 1 turns batching off. @default 128 */
+  readonly maxBatch?: number;
+  /** Longest a text waits for company while every worker is busy. @default 500 */
+  readonly maxQueueDelayMicros?: number;
+  /** Most texts waiting; more get `queue_full`. @default 8192 */
+  readonly maxQueue?: number;
+  /** Longest text taken, in UTF-16 code units (what `string.length` counts). @default 4096 */
+  readonly maxTextChars?: number;
+}
+
+export interface EngineStats extends BatcherStats {
+  readonly threads: number;
+  readonly version: string;
+}
+
+export interface InferenceEngine {
+  /** The model new requests are served by. */
+  readonly model: ServedModel;
+  predict(text: string, options?: PredictOptions): Promise<VersionedPrediction>;
+  /** Many texts, answered in order by one model version. */
+  predictBatch(
+    texts: readonly string[],
+    options?: PredictOptions,
+  ): Promise<{ predictions: Prediction[]; version: string }>;
+  /** Serves `entry` from now on; resolves once the workers have loaded it. */
+  swap(entry: ModelEntry): Promise<void>;
+  /** Calls `listener` after each swap; returns the unsubscribe function. */
+  onModelChange(listener: (model: ServedModel) => void): () => void;
+  stats(): EngineStats;
+  /** Refuses new requests, finishes queued ones, stops the workers. */
+  close(): Promise<void>;
+}
+
+interface LoadedModel {
+  readonly served: ServedModel;
+  readonly metadata: OnnxModelMetadata;
+  readonly path: string;
+}
+
+interface Item {
+  readonly ids: Uint32Array;
+  readonly topK: number;
+  readonly model: LoadedModel;
+}
+
+const WORKER_FILE = new URL('./worker-entry.mjs', import.meta.url).href;
+
+export async function createInferenceEngine(options: InferenceEngineOptions): Promise<InferenceEngine> {
+  const precision = options.precision ?? 'int8';
+  const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+  const maxTextChars = options.maxTextChars ?? 4096;
+  const pool = new Piscina<WorkerTask, Float32Array>({
+    filename: WORKER_FILE,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    concurrentTasksPerWorker: 1,
+  });
+
+  const runOnPool = async (model: LoadedModel, ids: readonly Uint32Array[]): Promise<Float32Array> => {
+    const packed = packBatch(ids);
+    const task: WorkerTask = { ...packed, version: model.served.version, path: model.path };
+    try {
+      return await pool.run(task, { transferList: [packed.ids.buffer, packed.weights.buffer] });
+    } catch (error) {
+      throw new InferenceError(
+        InferenceErrorCode.ModelFailed,
+        `model ${model.served.version} failed to run`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+
+  const load = async (entry: ModelEntry): Promise<LoadedModel> => {
+    const path = precision === 'int8' ? entry.int8Path : entry.fp32Path;
+    const metadata = readOnnxMetadata(new Uint8Array(await readFile(path)));
+    const loaded: LoadedModel = {
+      path,
+      metadata,
+      served: {
+        version: entry.metadata.version,
+        precision,
+        labels: metadata.labels,
+        threshold: metadata.threshold,
+        createdAt: new Date(entry.metadata.createdAt),
+        servingSince: new Date(),
+      },
+    };
+    // One batch per thread, at once: each idle worker takes one and loads the session, so the first real
+    // requests do not wait for it (and a model the workers cannot load fails here, not later).
+    const warmUp = featurize('hello', metadata.features);
+    await Promise.all(Array.from({ length: threads }, () => runOnPool(loaded, [warmUp])));
+    return { ...loaded, served: { ...loaded.served, servingSince: new Date() } };
+  };
+
+  let current: LoadedModel;
+  try {
+    current = await load(options.model);
+  } catch (error) {
+    await pool.destroy();
+    throw error;
+  }
+  const listeners = new Set<(model: ServedModel) => void>();
+
+  const batcher = createBatcher<Item, Prediction>({
+    concurrency: threads,
+    maxBatch: options.maxBatch ?? 128,
+    maxQueueDelayMicros: options.maxQueueDelayMicros ?? 500,
+    maxQueue: options.maxQueue ?? 8192,
+    compatible: (a, b) => a.model === b.model,
+    async run(items) {
+      const model = items[0]!.model;
+      const probabilities = await runOnPool(
+        model,
+        items.map((item) => item.ids),
+      );
+      const classes = model.metadata.labels.length;
+      return items.map((item, row) =>
+        item.ids.length === 0
+          ? { intent: undefined, confidence: 0, top: [] }
+          : predictionOf(
+              model.metadata,
+              probabilities.subarray(row * classes, (row + 1) * classes),
+              item.topK,
+            ),
+      );
+    },
+  });
+
+  const admit = (
+    texts: readonly string[],
+    predictOptions: PredictOptions,
+  ): { items: Item[]; deadline?: number } => {
+    const topK = predictOptions.topK ?? 1;
+    if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) {
+      throw new InferenceError(
+        InferenceErrorCode.InvalidArgument,
+        `top_k must be 1 to ${MAX_TOP_K}, got ${topK}`,
+      );
+    }
+    const model = current;
+    const items = texts.map((text, index) => {
+      if (text.length > maxTextChars) {
+        throw new InferenceError(
+          InferenceErrorCode.InvalidArgument,
+          `text ${index} is ${text.length} characters long; the limit is ${maxTextChars}`,
+        );
+      }
+      return { ids: featurize(text, model.metadata.features), topK, model };
+    });
+    if (predictOptions.deadline === undefined) return { items };
+    // The batcher's clock is monotonic; deadlines arrive on the wall clock.
+    return { items, deadline: performance.now() + (predictOptions.deadline - Date.now()) };
+  };
+
+  return {
+    get model() {
+      return current.served;
+    },
+    async predict(text, predictOptions = {}) {
+      const { items, deadline } = admit([text], predictOptions);
+      const item = items[0]!;
+      const prediction = await batcher.submit(item, deadline === undefined ? {} : { deadline });
+      return { prediction, version: item.model.served.version };
+    },
+    async predictBatch(texts, predictOptions = {}) {
+      if (texts.length === 0) {
+        throw new InferenceError(InferenceErrorCode.InvalidArgument, 'the batch has no texts');
+      }
+      const { items, deadline } = admit(texts, predictOptions);
+      const predictions = await batcher.submitAll(items, deadline === undefined ? {} : { deadline });
+      return { predictions, version: items[0]!.model.served.version };
+    },
+    async swap(entry) {
+      current = await load(entry);
+      for (const listener of listeners) listener(current.served);
+    },
+    onModelChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stats() {
+      return { ...batcher.stats(), threads, version: current.served.version };
+    },
+    async close() {
+      await batcher.close();
+      await pool.destroy();
+    },
+  };
+}
+
+/** The best `topK` labels of one row, and the best one unless the model's out-of-scope rule says no. */
+function predictionOf(metadata: OnnxModelMetadata, probabilities: Float32Array, topK: number): Prediction {
+  const order: number[] = [];
+  for (let i = 0; i < probabilities.length; i++) {
+    // Insertion into a list of at most topK indices, best first.
+    let at = order.length;
+    while (at > 0 && probabilities[i]! > probabilities[order[at - 1]!]!) at -= 1;
+    if (at < topK) {
+      order.splice(at, 0, i);
+      if (order.length > topK) order.pop();
+    }
+  }
+  const top = order.map((index) => ({ intent: metadata.labels[index]!, probability: probabilities[index]! }));
+  const best = top[0]!;
+  return {
+    intent: isOutOfScope(metadata, best.intent, best.probability) ? undefined : best.intent,
+    confidence: best.probability,
+    top,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * TLS and mutual TLS for the inference service. Certificates arrive as PEM bytes; `ops/tls/` makes a
+ * development CA and certificates (`ops/tls/make-dev-certs.sh`).
+ */
+import { readFile } from 'node:fs/promises';
+import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+
+export interface ServerTls {
+  /** The server's certificate chain (PEM). */
+  readonly cert: Buffer;
+  /** Its private key (PEM). */
+  readonly key: Buffer;
+  /** CA certificates that sign client certificates (PEM); required with `requireClientCert`. */
+  readonly ca?: Buffer;
+  /** Mutual TLS: refuse a client that does not present a certificate signed by `ca`. @default false */
+  readonly requireClientCert?: boolean;
+}
+
+export interface ClientTls {
+  /** CA certificates that sign the server's certificate (PEM). @default the system's roots */
+  readonly ca?: Buffer;
+  /** The client's certificate and key, for a server that requires mutual TLS. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** Paths of PEM files, as configuration names them. */
+export interface TlsPaths {
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+}
+
+export function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  if (tls.requireClientCert && !tls.ca) {
+    throw new TypeError('mutual TLS needs the CA that signs client certificates (tls.ca)');
+  }
+  return ServerCredentials.createSsl(
+    tls.ca ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.requireClientCert ?? false,
+  );
+}
+
+export function channelCredentials(tls: ClientTls | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new TypeError('a client certificate needs its key, and a key its certificate');
+  }
+  return credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+}
+
+/** Reads the PEM files that are named; a missing file fails with its path in the message. */
+export async function readTlsFiles(paths: TlsPaths): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+  const read = async (name: string, path: string | undefined): Promise<Buffer | undefined> => {
+    if (path === undefined) return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new Error(`cannot read the TLS ${name} file ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read('CA', paths.ca),
+    read('certificate', paths.cert),
+    read('key', paths.key),
+  ]);
+  return {
+    ...(ca && { ca }),
+    ...(cert && { cert }),
+    ...(key && { key }),
+  };
+}
