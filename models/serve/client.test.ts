@@ -1,0 +1,358 @@
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
+import type { nlu } from '../../proto/index.js';
+import { createPredictionCache } from './cache.js';
+import { createInferenceClient, type InferenceClient, type InferenceClientOptions } from './client.js';
+import { createInferenceEngine, type InferenceEngine } from './engine.js';
+import { InferenceError, InferenceErrorCode } from './errors.js';
+import {
+  buildTestModels,
+  FAKE_MODEL,
+  startFakeNluServer,
+  tempDir,
+  unusedPort,
+  waitFor,
+  wirePrediction,
+  type FakeNluServer,
+  type TestModels,
+} from './fixtures.js';
+import { startInferenceServer, type InferenceServer } from './server.js';
+
+const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `parley:test:client:${process.pid}:${randomBytes(4).toString('hex')}:`;
+/** INT8 probabilities move by about 1e-3 with the batch a text runs in. */
+const INT8_TOLERANCE = 0.01;
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  'set an alarm for 7': 'alarm.set',
+  'wake me up at noon': 'alarm.set',
+  'play some jazz': 'music.play',
+  'put on the beatles': 'music.play',
+  'what time is it in paris': 'time.current',
+  'tell me the time in tokyo': 'time.current',
+  'weather in lima today': 'weather.today',
+  'is it going to rain in cairo': 'weather.today',
+};
+const TEXTS = Object.keys(EXPECTED);
+
+function isInferenceError(code: InferenceErrorCode, message?: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof InferenceError, `expected an InferenceError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  };
+}
+
+describe('inference client', () => {
+  let dir: AsyncDisposable & { readonly path: string };
+  let models: TestModels;
+  let engine: InferenceEngine;
+  let server: InferenceServer;
+  let address: string;
+  let redis: Redis;
+  const closers: (() => unknown)[] = [];
+
+  before(async () => {
+    dir = await tempDir('parley-client-');
+    models = await buildTestModels(dir.path);
+    engine = await createInferenceEngine({ model: models.v1, threads: 2 });
+    server = await startInferenceServer({ engine, address: '127.0.0.1:0' });
+    address = `127.0.0.1:${server.port}`;
+    redis = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    await redis.connect();
+  });
+
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+    await server?.shutdown(1000); // closes the engine
+    if (redis) {
+      try {
+        const keys = await redis.keys(`${PREFIX}*`);
+        if (keys.length > 0) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
+    }
+    await dir?.[Symbol.asyncDispose]();
+  });
+
+  /** A client closed in `after`. */
+  function client(options: Partial<InferenceClientOptions> = {}): InferenceClient {
+    const created = createInferenceClient({ address, ...options });
+    closers.push(() => created.close());
+    return created;
+  }
+
+  /** A fake server stopped in `after`. */
+  async function fake(handlers: Partial<nlu.NluServiceServer>): Promise<FakeNluServer> {
+    const started = await startFakeNluServer(handlers);
+    closers.push(() => started.stop());
+    return started;
+  }
+
+  it('client - coalesces 200 concurrent predictions into far fewer gRPC calls, every answer right', async () => {
+    const coalescing = client();
+    await coalescing.ready();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => coalescing.predict(TEXTS[i % TEXTS.length]!)),
+    );
+    answers.forEach((answer, i) => {
+      const text = TEXTS[i % TEXTS.length]!;
+      assert.equal(answer.prediction.intent, EXPECTED[text], `answer ${i}: ${text}`);
+      assert.equal(answer.version, models.v1.metadata.version);
+    });
+    for (const [i, text] of TEXTS.entries()) {
+      const direct = await engine.predict(text);
+      const answer = answers[i]!.prediction;
+      assert.ok(Math.abs(answer.confidence - direct.prediction.confidence) <= INT8_TOLERANCE, text);
+    }
+    const stats = coalescing.stats();
+    assert.ok(stats.calls < 50, `200 predictions took ${stats.calls} gRPC calls`);
+    assert.equal(stats.coalescing?.requests, 200);
+    assert.equal(stats.coalescing?.batches, stats.calls);
+    assert.ok((stats.coalescing?.meanBatch ?? 0) > 1);
+    assert.equal(stats.cache, undefined);
+  });
+
+  it('client - coalesce: false sends each text as its own unary Classify', async () => {
+    const unary = client({ coalesce: false });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => unary.predict(TEXTS[i % TEXTS.length]!, { topK: 3 })),
+    );
+    answers.forEach((answer, i) => {
+      assert.equal(answer.prediction.intent, EXPECTED[TEXTS[i % TEXTS.length]!]);
+      assert.equal(answer.prediction.top.length, 3);
+    });
+    assert.equal(unary.stats().calls, 20);
+    assert.equal(unary.stats().coalescing, undefined);
+  });
+
+  it('client - predictBatch keeps order, getModel describes the model, topK passes through', async () => {
+    const plain = client();
+    const { predictions, version } = await plain.predictBatch([...TEXTS].reverse(), { topK: 2 });
+    assert.equal(version, models.v1.metadata.version);
+    assert.deepEqual(
+      predictions.map((prediction) => prediction.intent),
+      [...TEXTS].reverse().map((text) => EXPECTED[text]),
+    );
+    assert.ok(predictions.every((prediction) => prediction.top.length === 2));
+    const single = await plain.predict('play some jazz', { topK: 4 });
+    assert.equal(single.prediction.top.length, 4);
+
+    const model = await plain.getModel();
+    assert.equal(model.version, models.v1.metadata.version);
+    assert.equal(model.precision, 'int8');
+    assert.deepEqual(model.labels, engine.model.labels);
+    assert.deepEqual(await plain.ready(), model, 'the watch and GetModel agree');
+    await assert.rejects(
+      plain.predict('hello', { topK: 11 }),
+      isInferenceError(InferenceErrorCode.InvalidArgument, /top_k/),
+    );
+  });
+
+  it('client - classify() is { intent, source: model }, or undefined for an empty text', async () => {
+    const classifier = client();
+    const alarm = await classifier.classify('set an alarm for 7');
+    assert.ok(alarm);
+    assert.equal(alarm.intent, 'alarm.set');
+    assert.equal(alarm.source, 'model');
+    assert.ok(alarm.confidence > 0.5 && alarm.confidence <= 1);
+    assert.deepEqual(alarm.entities, {});
+    assert.equal(await classifier.classify(''), undefined);
+  });
+
+  it('client - retries a call that fails with UNAVAILABLE, coalesced or unary', async () => {
+    let batchAttempts = 0;
+    let unaryAttempts = 0;
+    const flaky = await fake({
+      classifyBatch(call, callback) {
+        batchAttempts += 1;
+        if (batchAttempts === 1) {
+          callback({ code: status.UNAVAILABLE, details: 'warming up' }, null);
+          return;
+        }
+        callback(null, {
+          predictions: call.request.texts.map(() => wirePrediction('alarm.set')),
+          modelVersion: FAKE_MODEL.version,
+        });
+      },
+      classify(_call, callback) {
+        unaryAttempts += 1;
+        if (unaryAttempts === 1) {
+          callback({ code: status.UNAVAILABLE, details: 'warming up' }, null);
+          return;
+        }
+        callback(null, { prediction: wirePrediction('music.play'), modelVersion: FAKE_MODEL.version });
+      },
+    });
+    const coalescing = client({ address: flaky.address });
+    const answer = await coalescing.predict('set an alarm for 7');
+    assert.equal(answer.prediction.intent, 'alarm.set');
+    assert.equal(answer.version, FAKE_MODEL.version);
+    assert.equal(batchAttempts, 2, 'the server saw the failed attempt and the retry');
+    assert.equal(coalescing.stats().calls, 1, 'one call for the client, two attempts on the wire');
+
+    const unary = client({ address: flaky.address, coalesce: false });
+    assert.equal((await unary.predict('play some jazz')).prediction.intent, 'music.play');
+    assert.equal(unaryAttempts, 2);
+  });
+
+  it('client - with maxAttempts 1 an UNAVAILABLE call is not retried: unavailable', async () => {
+    let attempts = 0;
+    const down = await fake({
+      classifyBatch(_call, callback) {
+        attempts += 1;
+        callback({ code: status.UNAVAILABLE, details: 'down for maintenance' }, null);
+      },
+    });
+    const once = client({ address: down.address, maxAttempts: 1 });
+    await assert.rejects(
+      once.predict('set an alarm for 7'),
+      isInferenceError(InferenceErrorCode.Unavailable, /is unavailable: down for maintenance/),
+    );
+    assert.equal(attempts, 1, 'the call reached the server once');
+
+    attempts = 0;
+    const thrice = client({ address: down.address, maxAttempts: 3 });
+    await assert.rejects(
+      thrice.predict('set an alarm for 7'),
+      isInferenceError(InferenceErrorCode.Unavailable),
+    );
+    assert.equal(attempts, 3, 'maxAttempts counts the first attempt');
+    assert.throws(
+      () => createInferenceClient({ address: down.address, maxAttempts: 0 }),
+      /'maxAttempts' must be an integer >= 1, got 0/,
+    );
+  });
+
+  it('client - a call the server never answers fails with deadline_exceeded after deadlineMs', async () => {
+    let received = 0;
+    const silent = await fake({
+      classifyBatch: () => void (received += 1),
+      classify: () => void (received += 1),
+    });
+    for (const coalesce of [true, false]) {
+      const patient = client({ address: silent.address, deadlineMs: 100, coalesce });
+      const started = Date.now();
+      await assert.rejects(
+        patient.predict('set an alarm for 7'),
+        isInferenceError(InferenceErrorCode.DeadlineExceeded),
+      );
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 90 && elapsed < 5000, `coalesce ${coalesce}: gave up after ${elapsed} ms`);
+    }
+    assert.equal(received, 2, 'each call reached the server (and was not retried)');
+  });
+
+  it('client - caches in memory and in Redis: a miss, then a hit; another client gets a Redis hit', async () => {
+    const errors: unknown[] = [];
+    const cacheOptions = {
+      redis,
+      prefix: PREFIX,
+      ttlSeconds: 60,
+      onError: (error: unknown) => errors.push(error),
+    };
+    const first = client({ cache: createPredictionCache(cacheOptions) });
+    await first.ready();
+    const text = 'set an alarm for 7';
+
+    const fetched = await first.predict(text);
+    assert.equal(fetched.prediction.intent, 'alarm.set');
+    assert.deepEqual(first.stats().cache, {
+      hits: 0,
+      misses: 1,
+      memoryHits: 0,
+      redisHits: 0,
+      hitRatio: 0,
+      size: 1,
+    });
+    assert.equal(first.stats().calls, 1);
+    assert.equal((await redis.keys(`${PREFIX}${models.v1.metadata.version}:*`)).length, 1, 'stored in Redis');
+
+    const cached = await first.predict(text);
+    assert.deepEqual(cached, fetched);
+    assert.equal(first.stats().cache?.hits, 1);
+    assert.equal(first.stats().cache?.memoryHits, 1);
+    assert.equal(first.stats().calls, 1, 'a hit makes no gRPC call');
+
+    const second = client({ cache: createPredictionCache(cacheOptions) });
+    await second.ready();
+    const shared = await second.predict(text);
+    assert.deepEqual(shared, fetched);
+    assert.equal(second.stats().cache?.redisHits, 1, 'answered from what the first client put in Redis');
+    assert.equal(second.stats().calls, 0);
+
+    const topThree = await second.predict(text, { topK: 3 });
+    assert.equal(topThree.prediction.top.length, 3, 'a top-k other than 1 is not served from the cache');
+    assert.equal(second.stats().calls, 1);
+    assert.deepEqual(errors, []);
+  });
+
+  it("client - follows WatchModel across a swap and never answers from the old version's cache", async () => {
+    const own = await createInferenceEngine({ model: models.v1, threads: 1 });
+    const ownServer = await startInferenceServer({ engine: own, address: '127.0.0.1:0' });
+    try {
+      const v1 = models.v1.metadata.version;
+      const v2 = models.v2.metadata.version;
+      const cache = createPredictionCache({ redis, prefix: PREFIX, ttlSeconds: 60 });
+      const follower = client({ address: `127.0.0.1:${ownServer.port}`, cache });
+      assert.equal((await follower.ready()).version, v1);
+      const text = 'what time is it in paris';
+
+      const old = await follower.predict(text);
+      assert.equal(old.version, v1);
+      assert.deepEqual(await follower.predict(text), old, 'cached under v1');
+      assert.equal(cache.stats().hits, 1);
+
+      await own.swap(models.v2);
+      await waitFor(() => follower.model?.version === v2, 'the client to see v2 through WatchModel', 5000);
+      const missesThen = cache.stats().misses;
+      const callsThen = follower.stats().calls;
+
+      const swapped = await follower.predict(text);
+      assert.equal(swapped.version, v2, 'answered by v2, not from the v1 entry');
+      assert.equal(cache.stats().misses, missesThen + 1, 'the v1 entry does not count for v2');
+      assert.equal(follower.stats().calls, callsThen + 1);
+      const direct = await own.predict(text);
+      assert.equal(direct.version, v2);
+      assert.ok(Math.abs(swapped.prediction.confidence - direct.prediction.confidence) <= INT8_TOLERANCE);
+      assert.ok(
+        Math.abs(swapped.prediction.confidence - old.prediction.confidence) > 3 * INT8_TOLERANCE,
+        `v1 said ${old.prediction.confidence}, v2 says ${swapped.prediction.confidence}: not the old answer`,
+      );
+      assert.deepEqual(await follower.predict(text), swapped, 'then cached under v2');
+    } finally {
+      await ownServer.shutdown(1000);
+    }
+  });
+
+  it('client - ready() rejects with a clear message when nothing listens, and calls are unavailable', async () => {
+    const port = await unusedPort();
+    const watchErrors: unknown[] = [];
+    const lonely = client({
+      address: `127.0.0.1:${port}`,
+      deadlineMs: 1000,
+      onError: (error) => watchErrors.push(error),
+    });
+    await assert.rejects(
+      lonely.ready(300),
+      isInferenceError(
+        InferenceErrorCode.Unavailable,
+        new RegExp(`at 127\\.0\\.0\\.1:${port} did not answer within 300 ms`),
+      ),
+    );
+    assert.equal(lonely.model, undefined);
+    await assert.rejects(
+      lonely.predict('set an alarm for 7'),
+      isInferenceError(
+        'unavailable',
+        new RegExp(`the inference service at 127\\.0\\.0\\.1:${port} is unavailable`),
+      ),
+    );
+    assert.ok(watchErrors.length > 0, 'the failing model watch is reported to onError');
+  });
+});
