@@ -8,10 +8,12 @@
  * FP32:  Gather -> Mul(weights) -> ReduceSum -> MatMul + Add -> Relu -> MatMul + Add -> Softmax
  *
  * INT8:  the table is int8 with one scale per row: Gather(int8 rows) -> Cast -> Mul(weights * Gather(row
- *        scales)) -> ReduceSum, so the table stays int8 in memory at run time. Each dense layer is
- *        DynamicQuantizeLinear (uint8 activations) -> MatMulInteger (int8 weights, zero point 0) -> Cast ->
- *        Mul(activation scale * per-column weight scales) -> Add(bias). No DequantizeLinear of constant
- *        weights: ONNX Runtime folds that back to float and nothing would be gained.
+ *        scales)) -> ReduceSum, so the table stays int8 in memory at run time. Each dense layer quantizes
+ *        its input to uint8 per row (each text its own scale and offset, computed at run time) ->
+ *        MatMulInteger (int8 weights, zero point 0) -> Cast -> rescale by row scale * per-column weight
+ *        scales, plus row offset * column sums -> Add(bias). Per row, not per tensor
+ *        (DynamicQuantizeLinear): a text's answer must not depend on the other texts batched with it.
+ *        No DequantizeLinear of constant weights: ONNX Runtime folds that back to float.
  */
 import type { TrainedModel } from '../model/index.js';
 import { onnx } from '../../proto/index.js';
@@ -22,12 +24,18 @@ import {
 } from './export-options.js';
 import { DataType, floatTensor, initializer, int64Tensor, node, tensorValue } from './graph-builder.js';
 import { metadataEntries, ONNX_EXPORT_FORMAT } from './metadata.js';
-import { quantizePerColumn, quantizePerRow } from './quantize.js';
+import { quantizePerColumn, quantizePerRow, type QuantizedTensor } from './quantize.js';
 
 /** The ONNX operator set the graphs are written against (ReduceSum/Unsqueeze take `axes` as an input). */
 export const OPSET_VERSION = 13;
 /** ONNX IR version 7, the one that goes with opset 13. */
 export const IR_VERSION = 7;
+
+/**
+ * The revision of the graphs `exportOnnx` writes: it changes whenever the same trained model would be
+ * exported differently (2: INT8 activations quantized per row), so registries rebuild their exports.
+ */
+export const ONNX_GRAPH_REVISION = 2;
 
 /** Names of the graph's inputs and output. */
 export const OnnxIo = { ids: 'ids', weights: 'weights', probabilities: 'probabilities' } as const;
@@ -144,7 +152,20 @@ function int8Graph(model: TrainedModel, options: CompiledExportOptions): onnx.Gr
       initializer('output_weight_q', DataType.INT8, [shape.hidden, shape.classes], outputWeight.values),
       floatTensor('output_weight_scale', [shape.classes], outputWeight.scales),
       floatTensor('output_bias', [shape.classes], weights.outputBias),
+      floatTensor(
+        'hidden_weight_column_sum',
+        [shape.hidden],
+        columnSums(hiddenWeight, shape.dim, shape.hidden),
+      ),
+      floatTensor(
+        'output_weight_column_sum',
+        [shape.classes],
+        columnSums(outputWeight, shape.hidden, shape.classes),
+      ),
       initializer('weight_zero_point', DataType.INT8, [], new Int8Array(1)),
+      floatTensor('zero', [], new Float32Array([0])),
+      floatTensor('uint8_levels', [], new Float32Array([255])),
+      floatTensor('smallest_scale', [], new Float32Array([1e-30])),
       int64Tensor(AXES_LENGTH, [1]),
       int64Tensor(AXES_LAST, [2]),
     ],
@@ -163,20 +184,42 @@ function int8Graph(model: TrainedModel, options: CompiledExportOptions): onnx.Gr
 }
 
 /**
- * `output = x · W + b` on integers: x is quantized per tensor at run time (uint8 with its own scale and zero
- * point), W is int8 with per-column scales; the int32 product is rescaled by `x_scale * w_scale[col]`.
+ * `output = x · W + b` on integers. Each row of x is quantized at run time to uint8 with its own range
+ * (`x ≈ q * scale + low`, the range widened to include 0 as DynamicQuantizeLinear does), W is int8 with
+ * per-column scales, so `x · W ≈ scale * (q · Wq) * w_scale + low * colsum(W)`: the int32 product is
+ * rescaled per row and column, and the offset term uses the (constant) column sums of the quantized W.
  */
 function integerDense(input: string, weight: string, output: string): onnx.NodeProto[] {
+  const name = (suffix: string): string => `${input}_${suffix}`;
   return [
-    node('DynamicQuantizeLinear', [input], [`${input}_q`, `${input}_scale`, `${input}_zero_point`]),
-    node(
-      'MatMulInteger',
-      [`${input}_q`, `${weight}_q`, `${input}_zero_point`, 'weight_zero_point'],
-      [`${output}_int32`],
-    ),
+    node('ReduceMin', [input], [name('row_min')], { axes: { ints: [1] }, keepdims: { int: 1 } }),
+    node('ReduceMax', [input], [name('row_max')], { axes: { ints: [1] }, keepdims: { int: 1 } }),
+    node('Min', [name('row_min'), 'zero'], [name('low')]),
+    node('Max', [name('row_max'), 'zero'], [name('high')]),
+    node('Sub', [name('high'), name('low')], [name('range')]),
+    // An all-zero row has range 0: the smallest positive scale keeps it at q = 0 instead of NaN.
+    node('Div', [name('range'), 'uint8_levels'], [name('raw_scale')]),
+    node('Max', [name('raw_scale'), 'smallest_scale'], [name('scale')]),
+    node('Sub', [input, name('low')], [name('shifted')]),
+    node('Div', [name('shifted'), name('scale')], [name('levels')]),
+    node('Round', [name('levels')], [name('rounded')]),
+    node('Clip', [name('rounded'), 'zero', 'uint8_levels'], [name('clipped')]),
+    node('Cast', [name('clipped')], [name('q')], { to: { int: DataType.UINT8 } }),
+    node('MatMulInteger', [name('q'), `${weight}_q`, '', 'weight_zero_point'], [`${output}_int32`]),
     node('Cast', [`${output}_int32`], [`${output}_accumulated`], { to: { int: DataType.FLOAT } }),
-    node('Mul', [`${input}_scale`, `${weight}_scale`], [`${output}_rescale`]),
-    node('Mul', [`${output}_accumulated`, `${output}_rescale`], [`${output}_product`]),
+    node('Mul', [name('scale'), `${weight}_scale`], [`${output}_rescale`]),
+    node('Mul', [`${output}_accumulated`, `${output}_rescale`], [`${output}_scaled`]),
+    node('Mul', [name('low'), `${weight}_column_sum`], [`${output}_offset`]),
+    node('Add', [`${output}_scaled`, `${output}_offset`], [`${output}_product`]),
     node('Add', [`${output}_product`, `${weight.replace('_weight', '_bias')}`], [output]),
   ];
+}
+
+/** `sum_k q[k, c] * scale[c]` for each column c: the dequantized column sums of a per-column int8 matrix. */
+function columnSums(quantized: QuantizedTensor, rows: number, cols: number): Float32Array {
+  const sums = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) sums[c] = sums[c]! + quantized.values[r * cols + c]!;
+  }
+  return Float32Array.from(sums, (sum, c) => sum * quantized.scales[c]!);
 }

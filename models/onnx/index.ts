@@ -9,7 +9,7 @@
  * const [probabilities] = await runOnnx(session, [featurize('hello', model.features)]);
  * ```
  */
-export { exportOnnx, IR_VERSION, OnnxIo, OPSET_VERSION } from './export-onnx.js';
+export { exportOnnx, IR_VERSION, ONNX_GRAPH_REVISION, OnnxIo, OPSET_VERSION } from './export-onnx.js';
 export { compileExportOptions } from './export-options.js';
 export type { CompiledExportOptions, OnnxExportOptions } from './export-options.js';
 export { MetadataKey, ONNX_EXPORT_FORMAT, readOnnxMetadata } from './metadata.js';

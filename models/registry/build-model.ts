@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Dataset, Example } from '../data/index.js';
 import { serialiseModel, trainIntentModel, type TrainOptions, type TrainedModel } from '../model/index.js';
-import { exportOnnx } from '../onnx/index.js';
+import { exportOnnx, ONNX_GRAPH_REVISION } from '../onnx/index.js';
 import type { ModelToPublish } from './model-registry.js';
 
 export interface BuiltModel {
@@ -14,8 +14,8 @@ export interface BuiltModel {
 }
 
 /**
- * Hash of everything a model depends on: the examples (order-independent) and the training options
- * (callbacks aside). Same data and options, same hash; the registry names versions after it.
+ * Hash of everything a model depends on: the examples (order-independent), the training options
+ * (callbacks aside) and the revision of the exported graphs. Same data and options, same hash; the registry names versions after it.
  */
 export function trainingDataHash(
   dataset: Pick<Dataset, 'train' | 'validation'>,
@@ -30,6 +30,7 @@ export function trainingDataHash(
         train: canonical(dataset.train),
         validation: canonical(dataset.validation),
         settings,
+        graph: ONNX_GRAPH_REVISION,
       }),
     )
     .digest('hex');
