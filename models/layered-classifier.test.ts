@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IntentClassifier } from './classifier.js';
 import { createLayeredClassifier } from './layered-classifier.js';
-import { syntheticIntents } from './model/fixtures/synthetic-intents.js';
+import { syntheticDataset } from './model/fixtures/synthetic-intents.js';
 import { buildModel, openModelRegistry } from './registry/index.js';
 import { createRuleClassifier } from './rules/index.js';
 import { createInferenceEngine, engineClassifier, type InferenceEngine } from './serve/index.js';
@@ -21,12 +21,7 @@ describe('layered classifier', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-layered-'));
-    const data = syntheticIntents();
-    const labels = [...new Set(data.train.map((example) => example.label))].sort();
-    const built = await buildModel(
-      { format: 'parley', source: 'synthetic', ...data, labels },
-      { seed: 3, features: { buckets: 2 ** 12 } },
-    );
+    const built = await buildModel(syntheticDataset(), { seed: 3, features: { buckets: 2 ** 12 } });
     engine = await createInferenceEngine({
       model: await openModelRegistry(dir).publish(built.toPublish),
       threads: 1,

@@ -3,22 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Dataset } from '../data/index.js';
-import { syntheticIntents } from '../model/fixtures/synthetic-intents.js';
+import { syntheticDataset } from '../model/fixtures/synthetic-intents.js';
 import { buildModel, trainingDataHash, type BuiltModel } from './build-model.js';
 import { evaluate } from './evaluate.js';
 import { ModelRegistryError } from './errors.js';
 import { openModelRegistry } from './model-registry.js';
 
-const data = syntheticIntents();
-const dataset: Dataset = {
-  format: 'parley',
-  source: 'synthetic',
-  train: data.train,
-  validation: data.validation,
-  test: data.test,
-  labels: [...new Set(data.train.map((example) => example.label))].sort(),
-};
+const dataset = syntheticDataset();
 const options = { seed: 3, features: { buckets: 2 ** 12 } };
 
 describe('model registry', () => {

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createInferenceEngine, type InferenceEngine } from './engine.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
-import { buildTestModels, syntheticDataset, tempDir, waitFor, type TestModels } from './fixtures.js';
+import { syntheticDataset } from '../model/fixtures/synthetic-intents.js';
+import { buildTestModels, tempDir, waitFor, type TestModels } from './fixtures.js';
 import type { Prediction, ServedModel, VersionedPrediction } from './types.js';
 
 /**

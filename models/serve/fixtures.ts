@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { nlu } from '../../proto/index.js';
-import type { Dataset } from '../data/index.js';
-import { syntheticIntents } from '../model/fixtures/synthetic-intents.js';
+import { syntheticDataset } from '../model/fixtures/synthetic-intents.js';
 import { buildModel, openModelRegistry, type ModelEntry } from '../registry/index.js';
 import type { InferenceEngine } from './engine.js';
 
@@ -17,19 +16,6 @@ import type { InferenceEngine } from './engine.js';
 export interface TestModels {
   readonly v1: ModelEntry;
   readonly v2: ModelEntry;
-}
-
-/** The synthetic intents as a dataset, labels sorted. */
-export function syntheticDataset(): Dataset {
-  const data = syntheticIntents();
-  return {
-    format: 'parley',
-    source: 'synthetic',
-    train: data.train,
-    validation: data.validation,
-    test: data.test,
-    labels: [...new Set(data.train.map((example) => example.label))].sort(),
-  };
 }
 
 /**
