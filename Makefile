@@ -1,5 +1,5 @@
 # Every target delegates to an npm script, so `make X` and `npm run X` never drift apart.
-.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu
+.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu bench-inference
 
 install:
 	npm install
@@ -37,3 +37,7 @@ bench-runtime:
 ## CLINC150: Parley FP32 and INT8 beside NLP.js, in one run
 bench-nlu:
 	npm run bench:nlu
+
+## the inference service: no batching vs dynamic batching, FP32 and INT8, gRPC and in-process, beside the machine's ceilings
+bench-inference:
+	npm run bench:inference

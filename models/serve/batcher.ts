@@ -3,7 +3,8 @@
  * batches texts onto ONNX Runtime workers with it; the gRPC client batches concurrent calls into
  * `ClassifyBatch` calls with the same code.
  *
- * - A request that arrives while a runner is idle is dispatched at once, with whatever else is queued.
+ * - A request that arrives while a runner is idle is dispatched at once, with whatever else is queued
+ *   (with `deferDispatch`, once the current microtasks have run, with whatever they submitted too).
  * - While every runner is busy, requests are held until `maxBatch` of them are queued or the oldest has
  *   waited `maxQueueDelayMicros`; then the batch is handed over to wait at the runner (at most
  *   `handoff` such batches), so a runner starts its next batch without a round trip through this loop.
@@ -33,6 +34,13 @@ export interface BatcherOptions<I, O> {
   readonly maxQueue?: number;
   /** Batches handed over beyond `concurrency` to wait at the runner. @default `concurrency` */
   readonly handoff?: number;
+  /**
+   * Dispatch from a microtask queued by `submit` rather than inside it, so that requests submitted by the
+   * same run of promise callbacks share a batch. Without it, callers woken together by one batch's answer
+   * resubmit one by one, and the first of them leaves alone on the idle runner (a batch of one, then the
+   * rest). @default false
+   */
+  readonly deferDispatch?: boolean;
   /** Whether two requests may share a batch (e.g. same model version). @default always */
   readonly compatible?: (a: I, b: I) => boolean;
   /** Milliseconds on a monotonic clock. @default performance.now */
@@ -85,6 +93,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const handoff = options.handoff ?? concurrency;
   const maxDelayMs = (options.maxQueueDelayMicros ?? 500) / 1000;
   const compatible = options.compatible ?? (() => true);
+  const deferDispatch = options.deferDispatch ?? false;
   const now = options.now ?? (() => performance.now());
 
   // A ring-free queue: an array with a moving head, compacted when the head passes half of it.
@@ -93,6 +102,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   let inFlight = 0;
   let closed = false;
   let timer: { cancel(): void } | undefined;
+  let pumpQueued = false;
   let idleWaiters: (() => void)[] = [];
   const counts = { batches: 0, requests: 0, rejected: 0, expired: 0, batched: 0 };
 
@@ -122,7 +132,14 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
           queue.push({ input, enqueuedAt, deadline, resolve, reject });
         }),
     );
-    pump();
+    if (!deferDispatch) pump();
+    else if (!pumpQueued) {
+      pumpQueued = true;
+      queueMicrotask(() => {
+        pumpQueued = false;
+        pump();
+      });
+    }
     return promises;
   }
 

@@ -80,6 +80,9 @@ const WATCH_RETRY_MS = 500;
 export function createInferenceClient(options: InferenceClientOptions): InferenceClient {
   const deadlineMs = options.deadlineMs ?? 2000;
   const maxAttempts = options.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new RangeError(`inference client option 'maxAttempts' must be an integer >= 1, got ${maxAttempts}`);
+  }
   const keepaliveMs = options.keepaliveMs ?? 30_000;
   const { cache } = options;
   const stub = new nlu.NluServiceClient(options.address, channelCredentials(options.tls), {
@@ -91,13 +94,16 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       methodConfig: [
         {
           name: [{ service: 'parley.v1.NluService' }],
-          retryPolicy: {
-            maxAttempts,
-            initialBackoff: '0.05s',
-            maxBackoff: '1s',
-            backoffMultiplier: 2,
-            retryableStatusCodes: ['UNAVAILABLE'],
-          },
+          // grpc-js refuses a retry policy of fewer than 2 attempts: one attempt is no policy at all.
+          ...(maxAttempts > 1 && {
+            retryPolicy: {
+              maxAttempts,
+              initialBackoff: '0.05s',
+              maxBackoff: '1s',
+              backoffMultiplier: 2,
+              retryableStatusCodes: ['UNAVAILABLE'],
+            },
+          }),
         },
       ],
     }),
@@ -153,6 +159,8 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
           concurrency: (coalesce === true ? undefined : coalesce.maxInFlight) ?? 2,
           maxBatch: (coalesce === true ? undefined : coalesce.maxBatch) ?? 256,
           handoff: 0,
+          // Callers answered by one ClassifyBatch ask again in the same microtasks: one batch, not 1 + the rest.
+          deferDispatch: true,
           maxQueue: 65_536,
           compatible: (a, b) => a.topK === b.topK,
           async run(items) {
