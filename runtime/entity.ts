@@ -33,6 +33,12 @@ export interface EntityContext<M, S> extends ActorContext<M> {
   state: S;
   /** Saves `state` now with the definition's `save` (a no-op without one). Rejects with `EntityPersistenceError`. */
   saveState(): Promise<void>;
+  /**
+   * The fencing epoch of the shard lease this node hosts the entity under (cluster mode), `undefined` in
+   * embedded mode. Pass it with every store write so that a write from a node that lost the shard is
+   * rejected once the new owner has written.
+   */
+  readonly epoch: number | undefined;
 }
 
 export interface EntityDefinition<M, S> {

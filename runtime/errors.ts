@@ -16,6 +16,8 @@ export const RuntimeErrorCode = {
   NotAChild: 'NOT_A_CHILD',
   InvalidOptions: 'INVALID_OPTIONS',
   SystemShutDown: 'SYSTEM_SHUT_DOWN',
+  Cluster: 'CLUSTER',
+  RemoteActorFailed: 'REMOTE_ACTOR_FAILED',
 } as const;
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 

@@ -50,6 +50,29 @@ export {
   UnknownEntityKindError,
 } from './errors.js';
 export { createInProcessTransport } from './in-process-transport.js';
+export {
+  ClusterError,
+  ClusterHeader,
+  RemoteActorError,
+  assignShards,
+  clusterNames,
+  compileClusterOptions,
+  createNatsTransport,
+  jsonCodec,
+  readLeases,
+  readNodes,
+} from './cluster/index.js';
+export type {
+  ClusterNames,
+  ClusterOptions,
+  CompiledClusterOptions,
+  LeaseView,
+  MessageCodec,
+  NatsTransport,
+  NatsTransportOptions,
+  NodeStatus,
+  NodeView,
+} from './cluster/index.js';
 export type { RuntimeLogger } from './logger.js';
 export { fnv1a32, shardOf } from './sharding.js';
 export { defaultSupervision } from './supervisor.js';

@@ -5,15 +5,14 @@
  *
  * Embedded mode uses the in-process transport: `send` calls the local host directly, synchronously.
  *
- * Cluster mode (the NATS transport, to come) plugs in here:
- * - `send` publishes to the JetStream stream of the entity's shard, subject `parley.in.<shard>` with
+ * Cluster mode uses the NATS transport (`cluster/nats-transport.ts`):
+ * - `send` publishes to the JetStream stream of the entity's shard, subject `<prefix>.in.<shard>` with
  *   `shard = shardOf(kind, id, shardCount)` (see `sharding.ts`), `Nats-Msg-Id` = the message's
- *   idempotency id. A `reply` sink is kept under a correlation id; the hosting node answers on an inbox and
- *   the transport settles the sink. Deadlines stay with the asking system (its Clock), not the transport.
- * - For each shard this node holds the lease of, the transport consumes `parley.in.<shard>` and calls
- *   `host.deliver(...)`. Acknowledging only after the entity stored its state, and stopping a shard's
- *   entities when its lease is lost, are what the host will grow for it; they are not part of this interface
- *   yet.
+ *   idempotency id. A `reply` sink is kept under that id; the hosting node publishes the answer and the
+ *   transport settles the sink. Deadlines stay with the asking system (its Clock), not the transport.
+ * - For each shard this node holds the lease of, the transport consumes `<prefix>.in.<shard>` and calls
+ *   `host.deliver(..., epoch)`; it acknowledges once the reply is settled, and `host.evict(...)`s the
+ *   shard's entities when the lease is lost or released.
  * - Messages must then be serialisable (plain data); the in-process transport passes references.
  */
 import type { ReplySink } from './ask.js';
@@ -31,8 +30,16 @@ export interface TransportHost {
   /**
    * Delivers to the entity on this node, activating it if needed. With `reply`, delivery problems settle
    * the sink; without, they throw: `MailboxFullError`, `UnknownEntityKindError`, `SystemShutDownError`.
+   * `epoch` is the fencing epoch of the lease under which this node hosts the entity (cluster mode); the
+   * entity sees it as `ctx.epoch`.
    */
-  deliver(target: EntityAddress, message: unknown, reply: ReplySink | undefined): void;
+  deliver(target: EntityAddress, message: unknown, reply: ReplySink | undefined, epoch?: number): void;
+  /**
+   * Stops the active entities that `matches` selects (e.g. those of a shard this node no longer owns),
+   * after each finishes the message it is handling. They do not save: their next owner loads the last
+   * stored state. Queued messages are rejected with `ActorStoppedError`; new ones activate them again.
+   */
+  evict(matches: (address: EntityAddress) => boolean): Promise<void>;
 }
 
 export interface Transport {

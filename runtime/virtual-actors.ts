@@ -38,6 +38,7 @@ const REF_CACHE_PER_KIND = 10_000;
 
 class EntityCellContext<M, S> extends CellContext<M> implements EntityContext<M, S> {
   state!: S;
+  epoch: number | undefined;
 
   constructor(
     host: ContextHost<M>,
@@ -83,6 +84,11 @@ class EntityCell<M, S> extends ActorCell<M> {
 
   get kind(): string {
     return this.entity.kind;
+  }
+
+  /** The fencing epoch its messages are delivered under (see `EntityContext.epoch`). */
+  setEpoch(epoch: number): void {
+    this.entityCtx.epoch = epoch;
   }
 
   protected override startInstance(): void | Promise<void> {
@@ -291,10 +297,11 @@ export class EntityHost implements TransportHost, CellParent, EntityRouter {
     return ref;
   }
 
-  deliver(target: EntityAddress, message: unknown, reply: ReplySink | undefined): void {
+  deliver(target: EntityAddress, message: unknown, reply: ReplySink | undefined, epoch?: number): void {
     if (target instanceof EntityRef) {
       const cached = target.activeCell;
       if (cached !== undefined && cached.status !== CellStatus.Stopped && cached.parent === this) {
+        if (epoch !== undefined) cached.setEpoch(epoch);
         cached.deliver(message, reply);
         return;
       }
@@ -327,7 +334,16 @@ export class EntityHost implements TransportHost, CellParent, EntityRouter {
       cell = this.activate(kind, target.id, new Mailbox(kind.compiled.mailboxCapacity));
     }
     if (target instanceof EntityRef) target.activeCell = cell;
+    if (epoch !== undefined) cell.setEpoch(epoch);
     cell.deliver(message, reply);
+  }
+
+  async evict(matches: (address: EntityAddress) => boolean): Promise<void> {
+    const cells: EntityCell<unknown, unknown>[] = [];
+    for (const kind of this.kinds.values()) {
+      for (const cell of kind.active.values()) if (matches(cell)) cells.push(cell);
+    }
+    await Promise.all(cells.map((cell) => cell.stop({ type: 'stop' })));
   }
 
   childTerminated(child: ActorCell<unknown>, signal: ActorSignal | undefined): void {

@@ -1,0 +1,187 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startNatsServer, type TestNatsServer } from '../../test/testkit/index.js';
+import {
+  RemoteActorError,
+  createActorSystem,
+  createNatsTransport,
+  shardOf,
+  type ActorSystem,
+  type Ask,
+  type ClusterOptions,
+  type EntityContext,
+  type NatsTransport,
+} from '../internal.js';
+
+interface Where {
+  readonly node: string;
+  readonly epoch: number | undefined;
+  readonly count: number;
+}
+
+type ProbeMessage = ({ readonly type: 'where' } & Ask<Where>) | ({ readonly type: 'boom' } & Ask<never>);
+
+const SHARDS = 8;
+
+interface Node extends AsyncDisposable {
+  readonly system: ActorSystem;
+  readonly transport: NatsTransport;
+  readonly connection: NatsConnection;
+}
+
+async function startNode(url: string, nodeId: string, options: ClusterOptions = {}): Promise<Node> {
+  const connection = await connect({ servers: url, name: nodeId });
+  const transport = createNatsTransport({
+    connection,
+    nodeId,
+    shards: SHARDS,
+    leaseTtl: '2s',
+    prefix: 'test',
+    ...options,
+  });
+  const system = createActorSystem({ name: nodeId, transport });
+  system.registerEntity<ProbeMessage, { count: number }>('probe', {
+    create: () => ({
+      receive(message: ProbeMessage, ctx: EntityContext<ProbeMessage, { count: number }>) {
+        if (message.type === 'boom') throw new Error('probe exploded');
+        ctx.state = { count: ctx.state.count + 1 };
+        ctx.respond(message, { node: nodeId, epoch: ctx.epoch, count: ctx.state.count });
+      },
+    }),
+    initialState: () => ({ count: 0 }),
+  });
+  await transport.start();
+  let disposed: Promise<void> | undefined;
+  return {
+    system,
+    transport,
+    connection,
+    [Symbol.asyncDispose]: () =>
+      (disposed ??= (async () => {
+        await system.shutdown();
+        await connection.close();
+      })()),
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Date.now() - started;
+}
+
+const heldShards = (node: Node): number[] => node.transport.status().shards.map((s) => s.shard);
+
+describe('cluster - NATS transport', () => {
+  let nats: TestNatsServer;
+  before(async () => {
+    nats = await startNatsServer();
+  });
+  after(async () => {
+    await nats[Symbol.asyncDispose]();
+  });
+
+  it('cluster - two nodes split the shards; asks from a gateway reach the owner, with its lease epoch', async () => {
+    await using a = await startNode(nats.url, 'node-a', { prefix: 'split' });
+    await using b = await startNode(nats.url, 'node-b', { prefix: 'split' });
+    await using gateway = await startNode(nats.url, 'gateway', { prefix: 'split', hostsEntities: false });
+    await until(
+      () => heldShards(a).length + heldShards(b).length === SHARDS && heldShards(a).length === SHARDS / 2,
+      10_000,
+      'balanced shards',
+    );
+    assert.deepEqual(heldShards(gateway), []);
+
+    const ids = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    const answers = await Promise.all(
+      ids.map((id) =>
+        gateway.system.entity<ProbeMessage>('probe', id).ask({ type: 'where' }, { timeout: 10_000 }),
+      ),
+    );
+    for (const [i, answer] of answers.entries()) {
+      const shard = shardOf('probe', ids[i]!, SHARDS);
+      const owner = heldShards(a).includes(shard) ? 'node-a' : 'node-b';
+      assert.equal(answer.node, owner, `probe ${ids[i]} on shard ${shard}`);
+      const epoch = (owner === 'node-a' ? a : b).transport
+        .status()
+        .shards.find((s) => s.shard === shard)?.epoch;
+      assert.equal(answer.epoch, epoch);
+      assert.ok(answer.epoch! > 0);
+    }
+    // Same entity again: one activation, its state kept.
+    const again = await gateway.system
+      .entity<ProbeMessage>('probe', 'p0')
+      .ask({ type: 'where' }, { timeout: 10_000 });
+    assert.equal(again.count, 2);
+  });
+
+  it('cluster - a drained node hands its shards over at once, and the new owner answers with a higher epoch', async () => {
+    await using a = await startNode(nats.url, 'drain-a', { prefix: 'drain' });
+    await using b = await startNode(nats.url, 'drain-b', { prefix: 'drain', leaseTtl: '30s' });
+    await until(
+      () => heldShards(a).length === SHARDS / 2 && heldShards(b).length === SHARDS / 2,
+      10_000,
+      'balanced shards',
+    );
+    const onA = Array.from({ length: 100 }, (_, i) => `d${i}`).find((id) =>
+      heldShards(a).includes(shardOf('probe', id, SHARDS)),
+    )!;
+    const before = await b.system
+      .entity<ProbeMessage>('probe', onA)
+      .ask({ type: 'where' }, { timeout: 10_000 });
+    assert.equal(before.node, 'drain-a');
+
+    await a.transport.drain();
+    // Lease time is 30 s for B's view of things; the hand-over must not wait for any expiry.
+    const took = await until(() => heldShards(b).length === SHARDS, 5_000, 'B to hold every shard');
+    assert.ok(took < 5_000);
+    const afterDrain = await b.system
+      .entity<ProbeMessage>('probe', onA)
+      .ask({ type: 'where' }, { timeout: 10_000 });
+    assert.equal(afterDrain.node, 'drain-b');
+    assert.ok(afterDrain.epoch! > before.epoch!, `epoch ${afterDrain.epoch} > ${before.epoch}`);
+  });
+
+  it('cluster - a message that keeps failing is dead-lettered and the asker gets RemoteActorError', async () => {
+    await using a = await startNode(nats.url, 'dlq-a', { prefix: 'dlq', maxDeliver: 2, shards: 1 });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    await assert.rejects(
+      a.system.entity<ProbeMessage>('probe', 'x').ask({ type: 'boom' }, { timeout: 15_000 }),
+      (error: unknown) => error instanceof RemoteActorError && /probe exploded/.test(error.message),
+    );
+    const jsm = await jetstreamManager(a.connection);
+    const dead = await jsm.streams.getMessage('DLQ_DEAD', { last_by_subj: 'dlq.dead.0' });
+    assert.match(dead!.header.get('Parley-Dead-Reason'), /failed 2 times: .*probe exploded/);
+    assert.equal(dead!.header.get('Parley-Kind'), 'probe');
+  });
+
+  it('cluster - a message without entity headers is dead-lettered at once, and the shard carries on', async () => {
+    await using a = await startNode(nats.url, 'poison-a', { prefix: 'poison', shards: 1 });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const jsm = await jetstreamManager(a.connection);
+    const js = jsm.jetstream();
+    const h = headers();
+    h.set('Nats-Msg-Id', 'poison-1');
+    await js.publish('poison.in.0', new TextEncoder().encode('{not json'), { headers: h });
+    let dead;
+    for (let i = 0; i < 50 && !dead; i++) {
+      dead = await jsm.streams
+        .getMessage('POISON_DEAD', { last_by_subj: 'poison.dead.0' })
+        .catch(() => undefined);
+      if (!dead) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(dead, 'dead letter stored');
+    assert.match(dead.header.get('Parley-Dead-Reason'), /undecodable/);
+    assert.equal(dead.header.get('Parley-Original-Id'), 'poison-1');
+    const answer = await a.system
+      .entity<ProbeMessage>('probe', 'fine')
+      .ask({ type: 'where' }, { timeout: 10_000 });
+    assert.equal(answer.node, 'poison-a');
+  });
+});

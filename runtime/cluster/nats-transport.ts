@@ -1,0 +1,584 @@
+/**
+ * The cluster transport: entity messages travel through JetStream, each to the node that holds its shard.
+ *
+ * Sending (any node): `send` publishes to `<prefix>.in.<shard>` with `Nats-Msg-Id` = the message's
+ * idempotency id, so NATS drops a duplicate publish. An ask's sink waits under that id for the answer on
+ * `<prefix>.out.<token>.<this node>` (the reply is also kept in the OUT stream as the record of what was
+ * answered).
+ *
+ * Hosting (nodes that take shards): for each shard it holds the lease of, the node recreates the shard's
+ * durable consumer (the IN stream is a work queue, so the new consumer starts at the oldest message not
+ * yet acknowledged: the previous owner's unfinished turns come first, in order) and delivers every message
+ * to its entity with the lease's epoch. The message is acknowledged only after the entity answered, which
+ * for a conversation is after its turn is stored; while it works, in-progress acks keep JetStream from
+ * redelivering. A failure is retried with a delay; after `maxDeliver` deliveries (or at once when the
+ * message cannot be decoded) it moves to the dead-letter stream and the asker gets the error.
+ *
+ * Drain: stop taking shards; for each held shard stop fetching, wait for its in-flight messages, evict its
+ * entities, delete the lease (another node takes it at once).
+ */
+import {
+  headers as natsHeaders,
+  nuid,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { ReplySink } from '../ask.js';
+import { silentLogger, type RuntimeLogger } from '../logger.js';
+import { shardOf } from '../sharding.js';
+import type { EntityAddress, Transport, TransportHost } from '../transport.js';
+import {
+  compileClusterOptions,
+  type ClusterOptions,
+  type CompiledClusterOptions,
+} from './cluster-options.js';
+import { ClusterError, RemoteActorError } from './errors.js';
+import { LeaseManager, shardKey, type LeaseClaim } from './leases.js';
+
+/** Headers of the cluster's messages. */
+export const ClusterHeader = {
+  Kind: 'Parley-Kind',
+  Id: 'Parley-Id',
+  /** On an inbound ask: the subject its answer goes to. */
+  ReplyTo: 'Parley-Reply-To',
+  /** On an answer: the inbound message id it answers. */
+  Correlation: 'Parley-Correlation',
+  /** On an answer: `ok` or `error`. */
+  Status: 'Parley-Status',
+  /** On a dead letter: why it is there, and where it came from. */
+  Reason: 'Parley-Dead-Reason',
+  OriginalSubject: 'Parley-Original-Subject',
+  OriginalId: 'Parley-Original-Id',
+} as const;
+
+/** How messages are turned into bytes and back. @default JSON */
+export interface MessageCodec {
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+export const jsonCodec: MessageCodec = {
+  encode: (value) => new TextEncoder().encode(JSON.stringify(value ?? null)),
+  decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+};
+
+export interface NatsTransportOptions extends ClusterOptions {
+  /** A connection to a NATS server with JetStream; the transport does not close it. */
+  readonly connection: NatsConnection;
+  readonly logger?: RuntimeLogger;
+  /** The message's idempotency id (its `Nats-Msg-Id`). @default a fresh unique id per send */
+  readonly messageIdOf?: (target: EntityAddress, message: unknown) => string | undefined;
+  /** The token of an ask's reply subject `<prefix>.out.<token>.<node>`, e.g. the channel. @default 'reply' */
+  readonly replyTokenOf?: (target: EntityAddress, message: unknown) => string;
+  readonly codec?: MessageCodec;
+}
+
+/** What one node sees of the cluster and of itself. */
+export interface NodeStatus {
+  readonly nodeId: string;
+  readonly draining: boolean;
+  readonly shards: ReadonlyArray<{
+    shard: number;
+    epoch: number;
+    inFlight: number;
+    state: 'held' | 'releasing';
+  }>;
+  readonly pendingAsks: number;
+}
+
+export interface NatsTransport extends Transport {
+  readonly nodeId: string;
+  readonly options: CompiledClusterOptions;
+  /** Creates or updates the streams and buckets, listens for answers, and starts taking shards. */
+  start(): Promise<void>;
+  /** Releases every shard after its in-flight messages are answered; takes no more. Idempotent. */
+  drain(): Promise<void>;
+  /** Runs `run` on exactly one node of the cluster at a time; it moves when its node fails or drains. */
+  singleton(name: string, run: (epoch: number) => Promise<() => Promise<void>>): void;
+  status(): NodeStatus;
+}
+
+export function createNatsTransport(options: NatsTransportOptions): NatsTransport {
+  return new JetStreamTransport(options);
+}
+
+interface PendingAsk {
+  readonly sinks: ReplySink[];
+  readonly since: number;
+}
+
+/** A shard this node consumes. */
+interface HostedShard {
+  readonly shard: number;
+  readonly epoch: number;
+  messages: ConsumerMessages | undefined;
+  inFlight: number;
+  idle: (() => void)[];
+}
+
+/** How long an unanswered ask's sink is kept (the asker's own deadline has long passed by then). */
+const PENDING_ASK_MAX_MS = 10 * 60_000;
+
+class JetStreamTransport implements NatsTransport {
+  readonly name = 'nats';
+  readonly options: CompiledClusterOptions;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #logger: RuntimeLogger;
+  readonly #codec: MessageCodec;
+  readonly #messageIdOf: (target: EntityAddress, message: unknown) => string | undefined;
+  readonly #replyTokenOf: (target: EntityAddress, message: unknown) => string;
+  readonly #pending = new Map<string, PendingAsk>();
+  readonly #shards = new Map<number, HostedShard>();
+  #host: TransportHost | undefined;
+  #jsm: JetStreamManager | undefined;
+  #leases: LeaseManager | undefined;
+  #replies: Subscription | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+  readonly #singletons: Array<{ name: string; run: (epoch: number) => Promise<() => Promise<void>> }> = [];
+
+  constructor(options: NatsTransportOptions) {
+    this.options = compileClusterOptions(options);
+    this.#nc = options.connection;
+    this.#js = jetstream(this.#nc);
+    this.#logger = options.logger ?? silentLogger;
+    this.#codec = options.codec ?? jsonCodec;
+    this.#messageIdOf = options.messageIdOf ?? (() => undefined);
+    this.#replyTokenOf = options.replyTokenOf ?? (() => 'reply');
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  attach(host: TransportHost): void {
+    if (this.#host !== undefined && this.#host !== host) {
+      throw new ClusterError(
+        `the NATS transport of node '${this.nodeId}' is already attached to an actor system`,
+      );
+    }
+    this.#host = host;
+  }
+
+  async start(): Promise<void> {
+    const { names, leaseTtlMs } = this.options;
+    this.#jsm = await jetstreamManager(this.#nc);
+    await ensureStream(this.#jsm, {
+      name: names.inStream,
+      subjects: [`${this.options.prefix}.in.*`],
+      retention: RetentionPolicy.Workqueue,
+    });
+    await ensureStream(this.#jsm, {
+      name: names.outStream,
+      subjects: [`${this.options.prefix}.out.>`],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(24 * 3_600_000),
+    });
+    await ensureStream(this.#jsm, {
+      name: names.deadStream,
+      subjects: [`${this.options.prefix}.dead.*`],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(30 * 24 * 3_600_000),
+    });
+    const kvm = new Kvm(this.#js);
+    const [leases, nodes] = await Promise.all([
+      kvm.create(names.leaseBucket, { ttl: leaseTtlMs, history: 1 }),
+      kvm.create(names.nodeBucket, { ttl: leaseTtlMs, history: 1 }),
+    ]);
+    this.#replies = this.#nc.subscribe(names.outSubject('*', this.nodeId), {
+      callback: (error, msg) => {
+        if (error) this.#logger.warn({ err: error }, 'reply subscription error');
+        else this.#settle(msg);
+      },
+    });
+    this.#sweeper = setInterval(() => this.#sweepPending(), 30_000);
+    this.#sweeper.unref();
+    this.#leases = new LeaseManager({
+      leases,
+      nodes,
+      nodeId: this.nodeId,
+      shards: this.options.shards,
+      leaseTtlMs,
+      renewIntervalMs: this.options.renewIntervalMs,
+      takesShards: this.options.hostsEntities,
+      shardClaim: (shard) => this.#shardClaim(shard),
+      logger: this.#logger,
+    });
+    for (const { name, run } of this.#singletons) this.#addSingleton(name, run);
+    await this.#leases.start();
+    // A lease deleted elsewhere (a drain) is free now: look at once instead of at the next round.
+    void this.#watchReleases(leases);
+    this.#logger.info(
+      { node: this.nodeId, shards: this.options.shards, hostsEntities: this.options.hostsEntities },
+      'joined the cluster',
+    );
+  }
+
+  send(target: EntityAddress, message: unknown, reply: ReplySink | undefined): void {
+    const shard = shardOf(target.kind, target.id, this.options.shards);
+    const id = this.#messageIdOf(target, message) ?? nuid.next();
+    const headers = natsHeaders();
+    headers.set(ClusterHeader.Kind, target.kind);
+    headers.set(ClusterHeader.Id, target.id);
+    if (reply) {
+      headers.set(
+        ClusterHeader.ReplyTo,
+        this.options.names.outSubject(this.#replyTokenOf(target, message), this.nodeId),
+      );
+      const pending = this.#pending.get(id);
+      if (pending) pending.sinks.push(reply);
+      else this.#pending.set(id, { sinks: [reply], since: Date.now() });
+    }
+    let data: Uint8Array;
+    try {
+      data = this.#codec.encode(message);
+    } catch (error) {
+      this.#failSend(
+        id,
+        reply,
+        new ClusterError(`cannot encode a message for ${target.kind}/${target.id}`, { cause: error }),
+      );
+      return;
+    }
+    this.#js
+      .publish(this.options.names.inSubject(shard), data, { msgID: id, headers })
+      .catch((error: unknown) => {
+        this.#failSend(
+          id,
+          reply,
+          new ClusterError(`could not publish a message for ${target.kind}/${target.id} to JetStream`, {
+            cause: error,
+          }),
+        );
+      });
+  }
+
+  drain(): Promise<void> {
+    this.#draining ??= (async () => {
+      this.#logger.info({ node: this.nodeId, shards: this.#shards.size }, 'draining: releasing shards');
+      await this.#leases?.drain();
+      this.#logger.info({ node: this.nodeId }, 'drained');
+    })();
+    return this.#draining;
+  }
+
+  singleton(name: string, run: (epoch: number) => Promise<() => Promise<void>>): void {
+    this.#singletons.push({ name, run });
+    if (this.#leases) this.#addSingleton(name, run);
+  }
+
+  status(): NodeStatus {
+    return {
+      nodeId: this.nodeId,
+      draining: this.#draining !== undefined,
+      shards: [...this.#shards.values()]
+        .map((hosted) => ({
+          shard: hosted.shard,
+          epoch: hosted.epoch,
+          inFlight: hosted.inFlight,
+          state:
+            this.#leases?.held().find((lease) => lease.key === shardKey(hosted.shard))?.state ?? 'releasing',
+        }))
+        .sort((a, b) => a.shard - b.shard),
+      pendingAsks: this.#pending.size,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    this.#replies?.unsubscribe();
+    clearInterval(this.#sweeper);
+  }
+
+  // ---- hosting --------------------------------------------------------------------------------------
+
+  #shardClaim(shard: number): LeaseClaim {
+    return {
+      key: shardKey(shard),
+      acquired: (epoch) => this.#host_(shard, epoch),
+      releasing: async () => {
+        const hosted = this.#shards.get(shard);
+        if (!hosted) return;
+        await hosted.messages?.close();
+        await this.#whenIdle(hosted, this.options.drainTimeoutMs);
+        await this.#unhost(hosted);
+      },
+      lost: async () => {
+        const hosted = this.#shards.get(shard);
+        if (!hosted) return;
+        await hosted.messages?.close();
+        await this.#unhost(hosted);
+      },
+    };
+  }
+
+  async #host_(shard: number, epoch: number): Promise<void> {
+    const jsm = this.#jsm!;
+    const { names } = this.options;
+    const durable = names.consumer(shard);
+    // A fresh consumer starts at the oldest unacknowledged message (work queue): the previous owner's
+    // unfinished messages are delivered now, in order, instead of after their ack wait.
+    await jsm.consumers.delete(names.inStream, durable).catch(() => undefined);
+    await jsm.consumers.add(names.inStream, {
+      durable_name: durable,
+      filter_subject: names.inSubject(shard),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.options.ackWaitMs),
+      max_ack_pending: this.options.maxInFlightPerShard,
+      max_deliver: -1,
+    });
+    const hosted: HostedShard = { shard, epoch, messages: undefined, inFlight: 0, idle: [] };
+    this.#shards.set(shard, hosted);
+    const consumer = await this.#js.consumers.get(names.inStream, durable);
+    const messages = await consumer.consume({ max_messages: this.options.maxInFlightPerShard });
+    hosted.messages = messages;
+    void (async () => {
+      try {
+        for await (const msg of messages) this.#handle(hosted, msg);
+      } catch (error) {
+        this.#logger.warn({ err: error, shard }, 'shard consumer stopped');
+      }
+    })();
+  }
+
+  async #unhost(hosted: HostedShard): Promise<void> {
+    if (this.#shards.get(hosted.shard) === hosted) this.#shards.delete(hosted.shard);
+    const { shards } = this.options;
+    await this.#host?.evict((address) => shardOf(address.kind, address.id, shards) === hosted.shard);
+  }
+
+  #handle(hosted: HostedShard, msg: JsMsg): void {
+    const kind = msg.headers?.get(ClusterHeader.Kind) ?? '';
+    const id = msg.headers?.get(ClusterHeader.Id) ?? '';
+    let message: unknown;
+    try {
+      if (kind === '' || id === '') throw new Error(`no ${ClusterHeader.Kind}/${ClusterHeader.Id} headers`);
+      message = this.#codec.decode(msg.data);
+    } catch (error) {
+      void this.#deadLetter(hosted, msg, `undecodable: ${describe(error)}`);
+      return;
+    }
+    hosted.inFlight++;
+    const working = setInterval(() => msg.working(), Math.max(500, this.options.ackWaitMs / 3));
+    let settled = false;
+    const done = (): void => {
+      clearInterval(working);
+      hosted.inFlight--;
+      if (hosted.inFlight === 0) for (const wake of hosted.idle.splice(0)) wake();
+    };
+    const sink: ReplySink = {
+      resolve: (value) => {
+        if (settled) return;
+        settled = true;
+        void this.#answer(msg, 'ok', value)
+          .then(() => msg.ack())
+          .catch((error: unknown) => {
+            this.#logger.warn(
+              { err: error, shard: hosted.shard },
+              'could not publish an answer; redelivering',
+            );
+            msg.nak(1000);
+          })
+          .finally(done);
+      },
+      reject: (error) => {
+        if (settled) return;
+        settled = true;
+        void this.#failed(hosted, msg, kind, id, error).finally(done);
+      },
+    };
+    try {
+      this.#host!.deliver({ kind, id }, message, sink, hosted.epoch);
+    } catch (error) {
+      sink.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    // A tell has no answer: the message is done once it is in the mailbox.
+    if (!msg.headers?.has(ClusterHeader.ReplyTo) && !settled) sink.resolve(undefined);
+  }
+
+  async #failed(hosted: HostedShard, msg: JsMsg, kind: string, id: string, error: Error): Promise<void> {
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries < this.options.maxDeliver) {
+      const delay = Math.min(30_000, 500 * 2 ** (deliveries - 1));
+      this.#logger.warn(
+        { err: error, entity: `${kind}/${id}`, shard: hosted.shard, delivery: deliveries, retryInMs: delay },
+        'message failed; it will be redelivered',
+      );
+      msg.nak(delay);
+      return;
+    }
+    await this.#deadLetter(hosted, msg, `failed ${deliveries} times: ${describe(error)}`);
+    await this.#answer(msg, 'error', { name: error.name, message: error.message }).catch(() => undefined);
+  }
+
+  async #deadLetter(hosted: HostedShard, msg: JsMsg, reason: string): Promise<void> {
+    const headers = natsHeaders();
+    for (const [key, values] of headerEntries(msg.headers))
+      for (const value of values) headers.append(key, value);
+    headers.set(ClusterHeader.Reason, reason);
+    headers.set(ClusterHeader.OriginalSubject, msg.subject);
+    const originalId = msg.headers?.get('Nats-Msg-Id');
+    if (originalId) headers.set(ClusterHeader.OriginalId, originalId);
+    headers.delete('Nats-Msg-Id');
+    try {
+      await this.#js.publish(this.options.names.deadSubject(hosted.shard), msg.data, { headers });
+      msg.term(reason);
+      this.#logger.error(
+        { shard: hosted.shard, seq: msg.seq, reason },
+        'message moved to the dead-letter stream (inspect and replay with `parley cluster dead-letters`)',
+      );
+    } catch (error) {
+      this.#logger.error(
+        { err: error, shard: hosted.shard, seq: msg.seq },
+        'could not dead-letter a message; redelivering',
+      );
+      msg.nak(5000);
+    }
+  }
+
+  /** Publishes the answer of an inbound ask (nothing for a tell), deduplicated by the inbound id. */
+  async #answer(msg: JsMsg, status: 'ok' | 'error', value: unknown): Promise<void> {
+    const replyTo = msg.headers?.get(ClusterHeader.ReplyTo);
+    if (!replyTo) return;
+    const correlation = msg.headers?.get('Nats-Msg-Id') ?? `${msg.info.stream}:${msg.seq}`;
+    const headers = natsHeaders();
+    headers.set(ClusterHeader.Correlation, correlation);
+    headers.set(ClusterHeader.Status, status);
+    await this.#js.publish(replyTo, this.#codec.encode(value), { msgID: `${correlation}:answer`, headers });
+  }
+
+  #whenIdle(hosted: HostedShard, timeoutMs: number): Promise<void> {
+    if (hosted.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#logger.warn(
+          { shard: hosted.shard, inFlight: hosted.inFlight, timeoutMs },
+          'drain timeout: releasing the shard with messages in flight (they will be redelivered)',
+        );
+        resolve();
+      }, timeoutMs);
+      hosted.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #addSingleton(name: string, run: (epoch: number) => Promise<() => Promise<void>>): void {
+    let stop: (() => Promise<void>) | undefined;
+    const halt = async (): Promise<void> => {
+      const current = stop;
+      stop = undefined;
+      await current?.();
+    };
+    this.#leases!.addSingleton(name, {
+      acquired: async (epoch) => {
+        stop = await run(epoch);
+        this.#logger.info({ singleton: name, node: this.nodeId, epoch }, 'singleton started here');
+      },
+      releasing: halt,
+      lost: halt,
+    });
+  }
+
+  async #watchReleases(leases: Awaited<ReturnType<Kvm['create']>>): Promise<void> {
+    try {
+      const watch = await leases.watch({ key: 'shard.>' });
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT' && !this.#draining) this.#leases?.nudge();
+      }
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'lease watch ended');
+    }
+  }
+
+  // ---- asking ---------------------------------------------------------------------------------------
+
+  #settle(msg: Msg): void {
+    const correlation = msg.headers?.get(ClusterHeader.Correlation);
+    if (!correlation) return;
+    const pending = this.#pending.get(correlation);
+    if (!pending) return; // answered already (a redelivered turn's answer) or given up
+    this.#pending.delete(correlation);
+    let value: unknown;
+    try {
+      value = this.#codec.decode(msg.data);
+    } catch (error) {
+      for (const sink of pending.sinks) sink.reject(new ClusterError('undecodable answer', { cause: error }));
+      return;
+    }
+    if (msg.headers?.get(ClusterHeader.Status) === 'error') {
+      const { name, message } = value as { name: string; message: string };
+      for (const sink of pending.sinks) sink.reject(new RemoteActorError(name, message));
+    } else for (const sink of pending.sinks) sink.resolve(value);
+  }
+
+  #failSend(id: string, reply: ReplySink | undefined, error: ClusterError): void {
+    if (reply === undefined) {
+      this.#logger.error({ err: error }, 'a message could not be sent');
+      return;
+    }
+    const pending = this.#pending.get(id);
+    if (pending) {
+      const index = pending.sinks.indexOf(reply);
+      if (index >= 0) pending.sinks.splice(index, 1);
+      if (pending.sinks.length === 0) this.#pending.delete(id);
+    }
+    reply.reject(error);
+  }
+
+  #sweepPending(): void {
+    const cutoff = Date.now() - PENDING_ASK_MAX_MS;
+    for (const [id, pending] of this.#pending) if (pending.since < cutoff) this.#pending.delete(id);
+  }
+}
+
+/** Creates the stream, or updates it to this configuration when it exists. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<void> {
+  const full: Partial<StreamConfig> & { name: string } = {
+    storage: StorageType.File,
+    duplicate_window: nanos(120_000),
+    ...config,
+  };
+  try {
+    await jsm.streams.info(config.name);
+  } catch {
+    await jsm.streams.add(full);
+    return;
+  }
+  await jsm.streams.update(config.name, full);
+}
+
+function headerEntries(headers: MsgHdrs | undefined): Array<[string, string[]]> {
+  if (!headers) return [];
+  return headers.keys().map((key) => [key, headers.values(key)]);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function nanos(ms: number): number {
+  return ms * 1_000_000;
+}
