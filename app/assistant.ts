@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createActorSystem, parseDuration, type ActorSystem } from '../runtime/index.js';
+import { createActorSystem, parseDuration, type ActorSystem, type NatsTransport } from '../runtime/index.js';
 import { createStore, type Store } from '../store/index.js';
 import {
   createPluginHost,
@@ -16,13 +16,15 @@ import {
 } from '../actors/skills/index.js';
 import {
   compileConversationOptions,
+  conversationHandler,
   registerConversations,
   type InboundHandler,
 } from '../actors/conversation/index.js';
 import { createWebChatGateway, renderWebChatPage, type WebChatGateway } from '../actors/gateway/index.js';
 import type { PluginStorage } from '../plugins/sdk.js';
 import type { Config } from './config-schema.js';
-import { startHttpServer, type HttpServer } from './http-server.js';
+import { joinCluster, type ClusterMembership } from './cluster.js';
+import { startHttpServer, type HttpServer, type ReadinessCheck } from './http-server.js';
 import { startUnderstanding } from './inference.js';
 import type { Logger } from './logger.js';
 import { UnsupportedRoleError } from './errors.js';
@@ -34,96 +36,148 @@ export const BUILTIN_PLUGINS_DIR = fileURLToPath(new URL('../plugins', import.me
 export interface Assistant {
   /** Hands one inbound message to its conversation; resolves the replies. */
   readonly handle: InboundHandler;
-  /** The HTTP listener's base URL, when this process runs a gateway with HTTP. */
+  /** The HTTP listener's base URL, when this process runs one. */
   readonly url?: string;
-  readonly store: Store;
+  /** The store, on processes that run conversations (`all`, `core`). */
+  readonly store?: Store;
+  /** This node's cluster transport (`core`, `gateway`). */
+  readonly cluster?: NatsTransport;
   /** Stops taking work, finishes in-flight turns, stores state, closes everything. Idempotent. */
   close(): Promise<void>;
 }
 
 export interface StartAssistantOptions {
-  /** Start the HTTP listener (web chat + probes). @default true */
+  /** Start the HTTP listener (web chat on `all` and `gateway`, probes only on `core`). @default true */
   http?: boolean;
 }
 
+/**
+ * Starts what `config.role` runs: `all` (everything in one process, in-process transport), `core`
+ * (conversation actors taking shards over NATS), or `gateway` (channels handing messages to the cluster).
+ */
 export async function startAssistant(
   config: Config,
   logger: Logger,
   options: StartAssistantOptions = {},
 ): Promise<Assistant> {
-  if (!componentsFor(config.role).core) {
+  const components = componentsFor(config.role);
+  if (!components.core && !components.gateway) {
     throw new UnsupportedRoleError(
       config.role,
       'this process runs no assistant; use `parley serve inference`',
     );
   }
   const closers: Array<() => Promise<void>> = [];
-  const close = async (): Promise<void> => {
-    for (const closer of closers.splice(0).reverse()) await closer();
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      for (const closer of closers.splice(0).reverse()) await closer();
+    })());
   try {
-    const store = await createStore({
-      ...(config.databaseUrl
-        ? { databaseUrl: config.databaseUrl }
-        : { dataDir: join(config.dataDir, 'pglite') }),
-      onBackgroundError: (error) => logger.error({ err: error }, 'store: background connection error'),
+    const readiness: Record<string, ReadinessCheck> = {};
+    let cluster: ClusterMembership | undefined;
+    if (config.role !== 'all') {
+      cluster = await joinCluster(config, logger, { hostsEntities: components.core });
+      const membership = cluster;
+      closers.push(() => membership.close());
+      readiness.nats = () =>
+        membership.connected() ? Promise.resolve() : Promise.reject(new Error('NATS disconnected'));
+      logger.info(
+        { node: cluster.transport.nodeId, role: config.role },
+        `cluster node ${cluster.transport.nodeId}`,
+      );
+    }
+    const conversationOptions = compileConversationOptions({
+      ...config.conversation,
+      maxTextChars: config.webChat.maxTextChars,
     });
-    closers.push(() => store.close());
-    logger.info({ backend: store.backend }, 'store ready');
+    const createSystem = (): ActorSystem => {
+      const created = createActorSystem({
+        name: 'parley',
+        logger: logger.child({ area: 'runtime' }),
+        ...(cluster ? { transport: cluster.transport } : {}),
+      });
+      // Shut down before the store and understanding close: in-flight turns finish and are stored first.
+      closers.push(() => created.shutdown());
+      return created;
+    };
 
-    const host = await loadSkills(config, logger, storeBackedStorage(store.pluginData));
-    const understanding = await startUnderstanding(config, host.intents(), logger);
-    closers.push(() => understanding.close());
-    logger.info(`understanding: rules, then the intent model (${understanding.description})`);
-    const { classifier } = understanding;
+    let store: Store | undefined;
+    let handle: InboundHandler;
+    if (components.core) {
+      const opened = await createStore({
+        ...(config.databaseUrl
+          ? { databaseUrl: config.databaseUrl }
+          : { dataDir: join(config.dataDir, 'pglite') }),
+        onBackgroundError: (error) => logger.error({ err: error }, 'store: background connection error'),
+      });
+      store = opened;
+      closers.push(() => opened.close());
+      readiness.store = () => opened.ping();
+      logger.info({ backend: opened.backend }, 'store ready');
 
-    const system: ActorSystem = createActorSystem({
-      name: 'parley',
-      logger: logger.child({ area: 'runtime' }),
-    });
-    closers.push(() => system.shutdown());
-    const handle = registerConversations(system, {
-      classifier,
-      skills: host,
-      store,
-      options: compileConversationOptions({
-        ...config.conversation,
-        maxTextChars: config.webChat.maxTextChars,
-      }),
-      logger: logger.child({ area: 'conversation' }),
-    });
+      const host = await loadSkills(config, logger, storeBackedStorage(opened.pluginData));
+      const understanding = await startUnderstanding(config, host.intents(), logger);
+      closers.push(() => understanding.close());
+      logger.info(`understanding: rules, then the intent model (${understanding.description})`);
+      handle = registerConversations(createSystem(), {
+        classifier: understanding.classifier,
+        skills: host,
+        store: opened,
+        options: conversationOptions,
+        logger: logger.child({ area: 'conversation' }),
+        ...(cluster ? { writer: cluster.transport.nodeId } : {}),
+      });
+    } else {
+      handle = conversationHandler(createSystem(), conversationOptions);
+    }
+    // Shards are taken once the conversations can be hosted.
+    await cluster?.transport.start();
 
     let http: HttpServer | undefined;
     if (options.http ?? true) {
-      const webChat: WebChatGateway = createWebChatGateway({
-        handle,
-        maxFrameBytes: config.webChat.maxFrameBytes,
-        maxTextChars: config.webChat.maxTextChars,
-        logger: logger.child({ area: 'web-chat' }),
-      });
+      const webChat: WebChatGateway | undefined = components.gateway
+        ? createWebChatGateway({
+            handle,
+            maxFrameBytes: config.webChat.maxFrameBytes,
+            maxTextChars: config.webChat.maxTextChars,
+            logger: logger.child({ area: 'web-chat' }),
+          })
+        : undefined;
       http = await startHttpServer({
         host: config.http.host,
         port: config.http.port,
         logger,
-        page: renderWebChatPage,
-        upgrade: (req, socket, head) => webChat.handleUpgrade(req, socket, head),
-        readiness: { store: () => store.ping() },
+        page: webChat ? renderWebChatPage : () => CORE_NODE_PAGE,
+        upgrade: (req, socket, head) =>
+          webChat ? webChat.handleUpgrade(req, socket, head) : socket.destroy(),
+        readiness,
       });
       const server = http;
       // Closed first on shutdown: stop taking messages before the actors drain.
       closers.push(async () => {
         server.drain();
-        await webChat.close();
+        await webChat?.close();
         await server.close();
       });
-      logger.info({ url: http.url }, `web chat on ${http.url}`);
+      logger.info({ url: http.url }, webChat ? `web chat on ${http.url}` : `probes on ${http.url}`);
     }
-    return { handle, store, close, ...(http ? { url: http.url } : {}) };
+    return {
+      handle,
+      close,
+      ...(store ? { store } : {}),
+      ...(cluster ? { cluster: cluster.transport } : {}),
+      ...(http ? { url: http.url } : {}),
+    };
   } catch (error) {
     await close();
     throw error;
   }
 }
+
+const CORE_NODE_PAGE =
+  '<!doctype html><title>Parley core node</title><p>This is a Parley core node: it runs conversations for ' +
+  'the cluster. Chat through a gateway node.</p>';
 
 /**
  * Loads the configured plugin folders into a host. `storageFor` backs the skills' storage; without it

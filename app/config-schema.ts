@@ -123,9 +123,44 @@ export const configSchema = z
     /** Redis URL (`redis://host:port`): the inference client's shared answer cache. */
     redisUrl: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
     /** IANA time zone for "what time is it". @default the system's */
+    /** NATS server(s) with JetStream, e.g. `nats://127.0.0.1:4222`: the cluster transport of `core` and `gateway` nodes. */
+    natsUrl: z
+      .string()
+      .regex(
+        /^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/,
+        'nats://host:port (comma-separated for several)',
+      )
+      .optional(),
+    cluster: z
+      .object({
+        /** This node's id in the cluster (letters, digits, _ and -). @default `<hostname>-<pid>-<random>` */
+        nodeId: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+          .max(64)
+          .optional(),
+        /** Shards of the cluster; every node must agree, and it must never change for a running cluster. @default 128 */
+        shards: z.number().int().min(1).max(4096).default(128),
+        /** A shard lease's lifetime without renewal: the longest a dead node's conversations wait. @default '5s' */
+        leaseTtl: duration.default('5s'),
+        /** Deliveries of a failing message before it goes to the dead-letter stream. @default 5 */
+        maxDeliver: z.number().int().min(1).max(100).default(5),
+        /** How long a drain (SIGTERM) waits for in-flight turns before it releases the shards anyway. @default '30s' */
+        drainTimeout: duration.default('30s'),
+      })
+      .strict()
+      .prefault({}),
     timezone: z.string().refine(isTimeZone, 'a known IANA time zone, e.g. "Europe/Paris"').optional(),
   })
   .strict()
+  .refine((config) => (config.role !== 'core' && config.role !== 'gateway') || config.natsUrl, {
+    path: ['natsUrl'],
+    message: "is required for role 'core' and 'gateway' (set NATS_URL, e.g. nats://127.0.0.1:4222)",
+  })
+  .refine((config) => config.role !== 'core' || config.databaseUrl, {
+    path: ['databaseUrl'],
+    message: "is required for role 'core': the nodes of a cluster share one Postgres (set DATABASE_URL)",
+  })
   .refine((config) => !config.inference.tls || config.inference.tls.ca || config.inference.tls.cert, {
     path: ['inference', 'tls'],
     message: 'needs a CA (to verify the peer) or a certificate and key (to present one)',

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { componentsFor } from './roles.js';
-import { UnsupportedRoleError } from './errors.js';
 
 async function configFile(content: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-config-'));
@@ -116,12 +115,43 @@ describe('config', () => {
 });
 
 describe('roles', () => {
-  it('roles - all runs core and gateway, inference only the model service; gateway and core are refused', () => {
+  it('roles - all runs core and gateway, core and gateway one each, inference only the model service', () => {
     assert.deepEqual(componentsFor('all'), { core: true, gateway: true, inference: false });
+    assert.deepEqual(componentsFor('core'), { core: true, gateway: false, inference: false });
+    assert.deepEqual(componentsFor('gateway'), { core: false, gateway: true, inference: false });
     assert.deepEqual(componentsFor('inference'), { core: false, gateway: false, inference: true });
-    for (const role of ['gateway', 'core'] as const) {
-      assert.throws(() => componentsFor(role), UnsupportedRoleError);
-    }
+  });
+
+  it('config - cluster roles need NATS, core needs Postgres; each refusal names the key', () => {
+    assert.throws(
+      () => loadConfig({ env: { PARLEY_ROLE: 'gateway' } }),
+      (error: unknown) => error instanceof ConfigError && /natsUrl.*NATS_URL/s.test(error.message),
+    );
+    assert.throws(
+      () => loadConfig({ env: { PARLEY_ROLE: 'core', NATS_URL: 'nats://127.0.0.1:4222' } }),
+      (error: unknown) => error instanceof ConfigError && /databaseUrl.*DATABASE_URL/s.test(error.message),
+    );
+    const config = loadConfig({
+      env: {
+        PARLEY_ROLE: 'core',
+        NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
+        DATABASE_URL: 'postgres://parley@db/parley',
+        PARLEY_NODE_ID: 'core-1',
+        PARLEY_CLUSTER_SHARDS: '64',
+        PARLEY_CLUSTER_LEASE_TTL: '8s',
+      },
+    });
+    assert.equal(config.cluster.nodeId, 'core-1');
+    assert.equal(config.cluster.shards, 64);
+    assert.equal(config.cluster.leaseTtl, '8s');
+    assert.throws(
+      () => loadConfig({ env: { NATS_URL: 'http://x:4222' } }),
+      (error: unknown) => error instanceof ConfigError && /natsUrl \(NATS_URL\)/.test(error.message),
+    );
+    assert.throws(
+      () => loadConfig({ env: { PARLEY_NODE_ID: 'core.1' } }),
+      (error: unknown) => error instanceof ConfigError && /cluster\.nodeId/.test(error.message),
+    );
   });
 
   it('config - inference settings from the environment, and TLS settings that cannot work are refused', () => {

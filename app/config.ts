@@ -47,6 +47,12 @@ export const environmentVariables: Readonly<Record<string, { path: readonly stri
     parse: asBoolean,
   },
   REDIS_URL: { path: ['redisUrl'], parse: asString },
+  NATS_URL: { path: ['natsUrl'], parse: asString },
+  PARLEY_NODE_ID: { path: ['cluster', 'nodeId'], parse: asString },
+  PARLEY_CLUSTER_SHARDS: { path: ['cluster', 'shards'], parse: asNumber },
+  PARLEY_CLUSTER_LEASE_TTL: { path: ['cluster', 'leaseTtl'], parse: asString },
+  PARLEY_CLUSTER_MAX_DELIVER: { path: ['cluster', 'maxDeliver'], parse: asNumber },
+  PARLEY_DRAIN_TIMEOUT: { path: ['cluster', 'drainTimeout'], parse: asString },
 };
 
 /** Variables that belong to tooling, not to the running assistant. */

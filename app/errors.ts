@@ -58,3 +58,18 @@ export class PortInUseError extends Error {
     );
   }
 }
+
+/** The NATS server of a cluster node could not be reached at start-up. */
+export class ClusterConnectError extends Error {
+  override readonly name = 'ClusterConnectError';
+  constructor(
+    readonly servers: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `cannot connect to NATS at ${servers}: is nats-server running with JetStream (-js)? ` +
+        'Start it (apt-get install nats-server; nats-server -js) or set NATS_URL',
+      options,
+    );
+  }
+}

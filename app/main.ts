@@ -21,7 +21,7 @@ import { DatasetError, ModelRegistryError } from '../models/index.js';
 import { InferenceError } from '../models/serve/index.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config-schema.js';
-import { ConfigError, PortInUseError, UnsupportedRoleError } from './errors.js';
+import { ClusterConnectError, ConfigError, PortInUseError, UnsupportedRoleError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSkills, startAssistant } from './assistant.js';
 import { startInferenceService } from './inference.js';
@@ -235,6 +235,7 @@ function isUserFacing(error: unknown): error is Error {
     error instanceof ConfigError ||
     error instanceof UnsupportedRoleError ||
     error instanceof PortInUseError ||
+    error instanceof ClusterConnectError ||
     error instanceof ModelUsageError ||
     error instanceof DatasetError ||
     error instanceof ModelRegistryError ||

@@ -1,7 +1,8 @@
 /**
  * Which parts of Parley a process runs, by role. Embedded mode (`all`) runs everything in one process
  * (the intent model on worker threads, or through a remote inference service when one is configured);
- * `inference` serves the model over gRPC; `gateway` and `core` need the cluster transport.
+ * `inference` serves the model over gRPC; `gateway` (channels, HTTP) and `core` (conversation actors) are
+ * cluster nodes that talk over NATS.
  */
 import type { Role } from './config-schema.js';
 import { UnsupportedRoleError } from './errors.js';
@@ -21,12 +22,9 @@ export function componentsFor(role: Role): Components {
     case 'all':
       return { core: true, gateway: true, inference: false };
     case 'gateway':
+      return { core: false, gateway: true, inference: false };
     case 'core':
-      throw new UnsupportedRoleError(
-        role,
-        'a separate gateway or core node needs the NATS cluster transport, which this version does not have yet; ' +
-          "run role 'all' (the default)",
-      );
+      return { core: true, gateway: false, inference: false };
     case 'inference':
       return { core: false, gateway: false, inference: true };
     default: {

@@ -171,6 +171,92 @@ for (const backend of storeBackends) {
       assert.equal((await store.conversations.load(turn.conversationKey))?.epoch, 7);
     });
 
+    it('conversations - repliesTo returns the replies of a recorded turn in order', async () => {
+      const replies = [3, 1, 2].map((n) => ({
+        id: `out:${randomUUID()}`,
+        content: { n },
+        sentAt: 1_000 * n,
+      }));
+      const turn = turnFor(userId, { outbound: replies });
+      await store.conversations.recordTurn(turn);
+      await store.conversations.recordTurn(nextTurn(turn));
+
+      assert.deepEqual(await store.conversations.repliesTo(turn.inbound.idempotencyId), replies);
+      assert.deepEqual(await store.conversations.repliesTo(`web:${randomUUID()}`), []);
+      assert.deepEqual(
+        await store.conversations.repliesTo(replies[0]?.id ?? ''),
+        [],
+        'a reply is not a turn',
+      );
+      const silent = nextTurn(turn, { outbound: [] });
+      await store.conversations.recordTurn(silent);
+      assert.deepEqual(await store.conversations.repliesTo(silent.inbound.idempotencyId), []);
+    });
+
+    it('conversations - a duplicate turn adds no replies', async () => {
+      const turn = turnFor(userId);
+      await store.conversations.recordTurn(turn);
+      const replay = nextTurn(turn, { inbound: turn.inbound });
+      assert.equal(await store.conversations.recordTurn(replay), 'duplicate');
+      assert.deepEqual(await store.conversations.repliesTo(turn.inbound.idempotencyId), turn.outbound);
+      assert.deepEqual(await store.conversations.repliesTo(replay.outbound[0]?.id ?? ''), []);
+      assert.equal(await store.conversations.hasProcessed(replay.outbound[0]?.id ?? ''), false);
+    });
+
+    it('conversations - turnLog lists the inbound messages in order with their epoch and writer', async () => {
+      const first = turnFor(userId, { epoch: 1, writer: 'node-a' });
+      const turns = [
+        first,
+        nextTurn(first, { epoch: 1, writer: 'node-a' }),
+        nextTurn(first, { epoch: 2, writer: 'node-b' }),
+        nextTurn(first),
+      ];
+      for (const turn of turns) await store.conversations.recordTurn(turn);
+      await store.conversations.recordTurn(turnFor(userId, { epoch: 3, writer: 'node-c' }));
+
+      const log = await store.conversations.turnLog(first.conversationKey);
+      assert.deepEqual(
+        log.map(({ idempotencyId, epoch, writer }) => ({ idempotencyId, epoch, writer })),
+        [
+          { idempotencyId: turns[0]?.inbound.idempotencyId, epoch: 1, writer: 'node-a' },
+          { idempotencyId: turns[1]?.inbound.idempotencyId, epoch: 1, writer: 'node-a' },
+          { idempotencyId: turns[2]?.inbound.idempotencyId, epoch: 2, writer: 'node-b' },
+          { idempotencyId: turns[3]?.inbound.idempotencyId, epoch: undefined, writer: undefined },
+        ],
+      );
+      const seqs = log.map((entry) => entry.seq);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+      );
+      assert.equal(new Set(seqs).size, seqs.length);
+      assert.ok(log.every((entry) => entry.recordedAt instanceof Date));
+      assert.deepEqual(await store.conversations.turnLog(`web:${randomUUID()}`), []);
+    });
+
+    it('conversations - recordTurn writes the epoch and writer on the replies too', async () => {
+      const turn = turnFor(userId, { epoch: 4, writer: 'node-a' });
+      await store.conversations.recordTurn(turn);
+      const messages = await store.messages.listByConversation(turn.conversationKey);
+      const rows = await databaseOf(store)
+        .selectFrom('messages')
+        .select(['direction', 'epoch', 'writer'])
+        .where(
+          'id',
+          'in',
+          messages.map((message) => message.id),
+        )
+        .orderBy('seq')
+        .execute();
+      assert.deepEqual(
+        rows.map((row) => ({ ...row, epoch: Number(row.epoch) })),
+        [
+          { direction: 'inbound', epoch: 4, writer: 'node-a' },
+          { direction: 'outbound', epoch: 4, writer: 'node-a' },
+        ],
+      );
+    });
+
     it('conversations - recordTurn for an unknown user throws UnknownUserError', async () => {
       const turn = turnFor(randomUUID());
       await assert.rejects(store.conversations.recordTurn(turn), UnknownUserError);
@@ -181,6 +267,7 @@ for (const backend of storeBackends) {
       const turn = turnFor(userId);
       await assert.rejects(store.conversations.recordTurn({ ...turn, epoch: -1 }), InvalidValueError);
       await assert.rejects(store.conversations.recordTurn({ ...turn, userId: 'nope' }), InvalidValueError);
+      await assert.rejects(store.conversations.recordTurn({ ...turn, writer: '' }), InvalidValueError);
       await assert.rejects(
         store.conversations.recordTurn({
           ...turn,

@@ -4,6 +4,7 @@ import { BlindIndexPurpose } from './blind-index.js';
 import type { Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
 import { fieldAad } from './field-codec.js';
+import { openContent, openIdempotencyId } from './messages.js';
 import type { RepositoryContext } from './repository-support.js';
 import {
   SqlState,
@@ -31,6 +32,16 @@ export interface ConversationRecord {
   readonly updatedAt: Date;
 }
 
+/** A reply of a turn: as given to `recordTurn`, and as `repliesTo` returns it. */
+export interface StoredReply {
+  /** Reply id, unique across all messages (it is the reply's idempotency id). */
+  readonly id: string;
+  /** JSON-serialisable content. */
+  readonly content: unknown;
+  /** When it was sent, epoch milliseconds. */
+  readonly sentAt: number;
+}
+
 /** One processed inbound message with its replies and the dialog state after it. */
 export interface Turn {
   readonly conversationKey: string;
@@ -50,18 +61,32 @@ export interface Turn {
     /** When the user sent it, epoch milliseconds. */
     readonly sentAt: number;
   };
-  readonly outbound: ReadonlyArray<{
-    /** Reply id, unique across all messages (it is the reply's idempotency id). */
-    readonly id: string;
-    readonly content: unknown;
-    readonly sentAt: number;
-  }>;
+  readonly outbound: ReadonlyArray<StoredReply>;
   /**
    * Fencing token: the writer's shard lease epoch. A turn with an epoch lower than the conversation's
    * stored one is rejected with `StaleEpochError`; otherwise the stored epoch becomes this one. Omitted:
    * no fencing (embedded mode), and the stored epoch is kept.
    */
   readonly epoch?: number | undefined;
+  /** Who writes the turn, e.g. the node id; kept with its messages for checks (see `turnLog`). */
+  readonly writer?: string | undefined;
+}
+
+/** An inbound message of a conversation as recorded, with the fencing record of its turn. */
+export interface TurnLogEntry {
+  /**
+   * Position in the store's message order. Within a conversation it is commit order: a turn holds the
+   * conversation's row lock until it commits.
+   */
+  readonly seq: number;
+  /** The channel's idempotency id of the inbound message. */
+  readonly idempotencyId: string;
+  /** The turn's fencing epoch; `undefined` when it was recorded unfenced. */
+  readonly epoch: number | undefined;
+  /** The turn's `writer`; `undefined` when not given. */
+  readonly writer: string | undefined;
+  /** When the store recorded the turn. */
+  readonly recordedAt: Date;
 }
 
 /** `'recorded'`: the turn was written. `'duplicate'`: its inbound id was already recorded; nothing changed. */
@@ -81,6 +106,18 @@ export interface ConversationRepository {
   recordTurn(turn: Turn): Promise<RecordTurnResult>;
   /** Whether an inbound message with this idempotency id has been recorded. */
   hasProcessed(idempotencyId: string): Promise<boolean>;
+  /**
+   * The replies recorded with the inbound message of this idempotency id, in the order they were given
+   * to `recordTurn`; empty when the id is unknown (or the turn had no replies). An actor answers a
+   * redelivered duplicate with them, so a reply lost on the way is sent again.
+   */
+  repliesTo(idempotencyId: string): Promise<StoredReply[]>;
+  /**
+   * The conversation's inbound messages in recorded order, with the epoch and writer of each turn: a
+   * cluster check can tell from it that no two nodes recorded turns of the conversation at once (epochs
+   * never go down) and that its messages were recorded in order. Empty for an unknown conversation.
+   */
+  turnLog(conversationKey: string): Promise<TurnLogEntry[]>;
 }
 
 const CONVERSATIONS = 'conversations';
@@ -149,6 +186,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     turn: Turn,
     now: Date,
   ): Promise<RecordTurnResult> {
+    const { inbound } = turn;
+    const inboundIndex = idempotencyIndexOf(inbound.idempotencyId);
     const messageRow = async (
       direction: 'inbound' | 'outbound',
       idempotencyId: string,
@@ -164,12 +203,14 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         idempotency_index: idempotencyIndexOf(idempotencyId),
         idempotency_id: await sealer.sealText(idempotencyId, fieldAad('messages', 'idempotency_id', id)),
         content: await sealer.sealJson(content, fieldAad('messages', 'content', id), `${direction} content`),
+        epoch: turn.epoch ?? null,
+        writer: turn.writer ?? null,
+        reply_to_index: direction === 'outbound' ? inboundIndex : null,
         codec: sealer.codec.id,
         sent_at: new Date(sentAt),
         created_at: now,
       };
     };
-    const { inbound } = turn;
     const recorded = await trx
       .insertInto('messages')
       .values(await messageRow('inbound', inbound.idempotencyId, inbound.content, inbound.sentAt))
@@ -255,6 +296,46 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         .executeTakeFirst();
       return row !== undefined;
     },
+
+    async repliesTo(idempotencyId) {
+      const rows = await ctx.db
+        .selectFrom('messages')
+        .select(['id', 'idempotency_id', 'content', 'sent_at'])
+        .where('reply_to_index', '=', idempotencyIndexOf(idempotencyId))
+        .orderBy('seq')
+        .execute();
+      return await Promise.all(
+        rows.map(async (row) => ({
+          id: await openIdempotencyId(sealer, row),
+          content: await openContent(sealer, row),
+          sentAt: row.sent_at.getTime(),
+        })),
+      );
+    },
+
+    async turnLog(conversationKey) {
+      const rows = await ctx.db
+        .selectFrom('messages')
+        .select(['id', 'seq', 'idempotency_id', 'epoch', 'writer', 'created_at'])
+        .where('conversation_id', '=', (eb) =>
+          eb
+            .selectFrom('conversations')
+            .select('id')
+            .where('conversation_key_index', '=', indexOf(conversationKey)),
+        )
+        .where('direction', '=', 'inbound')
+        .orderBy('seq')
+        .execute();
+      return await Promise.all(
+        rows.map(async (row) => ({
+          seq: int8ToNumber(row.seq),
+          idempotencyId: await openIdempotencyId(sealer, row),
+          epoch: row.epoch === null ? undefined : int8ToNumber(row.epoch),
+          writer: row.writer ?? undefined,
+          recordedAt: row.created_at,
+        })),
+      );
+    },
   };
 }
 
@@ -272,6 +353,7 @@ function validateTurn(turn: Turn): void {
       throw new InvalidValueError(`outbound[${i}].id`, `${reply.id} is used twice in the turn`);
     ids.add(reply.id);
   }
+  if (turn.writer !== undefined) requireNonEmpty('writer', turn.writer);
   if (turn.epoch !== undefined && !(Number.isSafeInteger(turn.epoch) && turn.epoch >= 0)) {
     throw new InvalidValueError('epoch', `expected a non-negative integer, got ${String(turn.epoch)}`);
   }

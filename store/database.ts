@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, GeneratedAlways, SelectType } from 'kysely';
 
 /**
  * Kysely table types, as of the latest migration (`migrations/`). Columns ending in a sensitive field's
@@ -50,8 +50,11 @@ export interface ConversationsTable {
 
 export interface MessagesTable {
   id: string;
-  /** Insertion order, for listing a conversation's messages in the order they were recorded. */
-  seq: Generated<Int8>;
+  /**
+   * Insertion order, for listing a conversation's messages in the order they were recorded. Within a
+   * conversation it is also commit order: turns hold the conversation's row lock until they commit.
+   */
+  seq: GeneratedAlways<SelectType<Int8>>;
   conversation_id: string;
   /** The user of the turn that recorded the message. */
   user_id: string | null;
@@ -62,6 +65,12 @@ export interface MessagesTable {
   idempotency_id: Bytes;
   /** Sealed JSON. */
   content: Bytes;
+  /** Fencing epoch of the turn that recorded the message; null when unfenced. */
+  epoch: Int8 | null;
+  /** Who recorded the turn (free text, e.g. a node id); null when not given. */
+  writer: string | null;
+  /** Outbound only: blind index of the idempotency id of the inbound message the reply answers. */
+  reply_to_index: Bytes | null;
   codec: string;
   sent_at: Date;
   created_at: Date;

@@ -9,7 +9,14 @@ export type { StoreBackend } from './dialect.js';
 export { plainCodec, PLAIN_CODEC_VERSION } from './field-codec.js';
 export type { FieldCodec } from './field-codec.js';
 export type { PlatformUserRef, UpsertUser, User, UserRepository } from './users.js';
-export type { ConversationRecord, ConversationRepository, RecordTurnResult, Turn } from './conversations.js';
+export type {
+  ConversationRecord,
+  ConversationRepository,
+  RecordTurnResult,
+  StoredReply,
+  Turn,
+  TurnLogEntry,
+} from './conversations.js';
 export type { ListMessagesOptions, MessageRepository, StoredMessage } from './messages.js';
 export type { PluginDataEntry, PluginDataRepository } from './plugin-data.js';
 export type { DataDirProblem } from './errors.js';

@@ -1,5 +1,7 @@
 import { BlindIndexPurpose } from './blind-index.js';
+import type { Bytes } from './database.js';
 import { InvalidValueError } from './errors.js';
+import type { FieldSealer } from './field-codec.js';
 import { fieldAad } from './field-codec.js';
 import type { RepositoryContext } from './repository-support.js';
 
@@ -66,11 +68,8 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
         messages.push({
           id: row.id,
           direction: row.direction,
-          idempotencyId: await sealer.openText(
-            row.idempotency_id,
-            fieldAad('messages', 'idempotency_id', row.id),
-          ),
-          content: await sealer.openJson(row.content, fieldAad('messages', 'content', row.id)),
+          idempotencyId: await openIdempotencyId(sealer, row),
+          content: await openContent(sealer, row),
           sentAt: row.sent_at.getTime(),
           createdAt: row.created_at,
         });
@@ -78,4 +77,20 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
       return messages;
     },
   };
+}
+
+/** The opened idempotency id of a `messages` row. */
+export function openIdempotencyId(
+  sealer: FieldSealer,
+  row: { readonly id: string; readonly idempotency_id: Bytes },
+): Promise<string> {
+  return sealer.openText(row.idempotency_id, fieldAad('messages', 'idempotency_id', row.id));
+}
+
+/** The opened content of a `messages` row. */
+export function openContent(
+  sealer: FieldSealer,
+  row: { readonly id: string; readonly content: Bytes },
+): Promise<unknown> {
+  return sealer.openJson(row.content, fieldAad('messages', 'content', row.id));
 }

@@ -171,6 +171,49 @@ for (const backend of storeBackends) {
       }
     });
 
+    it('migrations - 0003 adds fencing records to a 0002 database and links its replies', async () => {
+      await using location = await backend.createLocation();
+      let legacy!: Awaited<ReturnType<typeof writeRowsOf0001>>;
+      await atMigration(location, '0001_initial', async (db) => {
+        legacy = await writeRowsOf0001(db, 6);
+      });
+      await atMigration(location, '0002_idempotency_index', async (db) => {
+        assert.deepEqual(await appliedMigrations(db), ['0001_initial', '0002_idempotency_index']);
+      });
+      const { conversationKey, session, userId } = legacy;
+
+      await using store = await createStore(location.options);
+      assert.deepEqual(await appliedMigrations(databaseOf(store)), Object.keys(migrations).sort());
+      for (const n of [1, 3, 5]) {
+        assert.deepEqual(await store.conversations.repliesTo(`${session}:m${n}`), [
+          { id: `${session}:m${n}#0`, content: `text ${n + 1}`, sentAt: (n + 1) * 1_000 },
+        ]);
+      }
+
+      const turn = {
+        conversationKey,
+        channel: 'web',
+        userId,
+        state: {},
+        inbound: { idempotencyId: `${session}:m7`, content: 'new', sentAt: 7_000 },
+        outbound: [{ id: `${session}:m7#0`, content: 'reply', sentAt: 7_500 }],
+        epoch: 1,
+        writer: 'node-a',
+      };
+      assert.equal(await store.conversations.recordTurn(turn), 'recorded');
+      assert.deepEqual(await store.conversations.repliesTo(`${session}:m7`), turn.outbound);
+      const log = await store.conversations.turnLog(conversationKey);
+      assert.deepEqual(
+        log.map(({ idempotencyId, epoch, writer }) => ({ idempotencyId, epoch, writer })),
+        [
+          { idempotencyId: `${session}:m1`, epoch: undefined, writer: undefined },
+          { idempotencyId: `${session}:m3`, epoch: undefined, writer: undefined },
+          { idempotencyId: `${session}:m5`, epoch: undefined, writer: undefined },
+          { idempotencyId: `${session}:m7`, epoch: 1, writer: 'node-a' },
+        ],
+      );
+    });
+
     it('migrations - 0002 refuses rows sealed by another codec and leaves the database at 0001', async () => {
       await using location = await backend.createLocation();
       await atMigration(location, '0001_initial', async (db) => {

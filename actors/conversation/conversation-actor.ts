@@ -29,6 +29,8 @@ export interface ConversationDependencies {
   readonly store: Pick<Store, 'users' | 'conversations'>;
   readonly options: CompiledConversationOptions;
   readonly logger: ActorLogger;
+  /** Who records the turns (the cluster node id), kept with each turn as its fencing record. */
+  readonly writer?: string;
 }
 
 type Context = EntityContext<ConversationMessage, DialogState>;
@@ -69,8 +71,11 @@ export class ConversationActor {
       ctx.state.recentIds.includes(message.id) ||
       (await this.deps.store.conversations.hasProcessed(message.id))
     ) {
-      this.deps.logger.info({ conversation: ctx.id, messageId: message.id }, 'duplicate message dropped');
-      return { status: 'duplicate', replies: [] };
+      this.deps.logger.info(
+        { conversation: ctx.id, messageId: message.id },
+        'duplicate message: answering with the stored replies',
+      );
+      return this.#duplicate(message);
     }
 
     this.#status = { type: 'processing', messageId: message.id, since: ctx.clock.now() };
@@ -94,13 +99,30 @@ export class ConversationActor {
         state,
         inbound: { idempotencyId: message.id, content: message.content, sentAt: message.sentAt },
         outbound: replies.map((r) => ({ id: r.id, content: r.content, sentAt: r.sentAt })),
+        epoch: ctx.epoch,
+        writer: this.deps.writer,
       });
-      if (recorded === 'duplicate') return { status: 'duplicate', replies: [] };
+      if (recorded === 'duplicate') return await this.#duplicate(message);
       ctx.state = state;
       return { status: 'answered', replies };
     } finally {
       this.#status = { type: 'idle' };
     }
+  }
+
+  async #duplicate(message: InboundMessage): Promise<TurnResult> {
+    const stored = await this.deps.store.conversations.repliesTo(message.id);
+    return {
+      status: 'duplicate',
+      replies: stored.map((r) => ({
+        id: r.id,
+        channel: message.channel,
+        conversationId: message.conversationId,
+        content: r.content as OutboundMessage['content'],
+        sentAt: r.sentAt,
+        replyTo: message.id,
+      })),
+    };
   }
 
   /** Looks up (or creates) the sender's user once per sender: a group conversation has several. */

@@ -16,8 +16,11 @@ export type ConversationStatus =
 export type TurnResult =
   /** The message was answered; `replies` go back to the channel. */
   | { readonly status: 'answered'; readonly replies: readonly OutboundMessage[] }
-  /** The message's idempotency id was already answered; nothing is sent again. */
-  | { readonly status: 'duplicate'; readonly replies: readonly [] };
+  /**
+   * The message's idempotency id was already answered (a redelivery, a resend): nothing ran again, and
+   * `replies` are the ones recorded then, so an answer lost with a crashed node still reaches the person.
+   */
+  | { readonly status: 'duplicate'; readonly replies: readonly OutboundMessage[] };
 
 export type ConversationMessage =
   /** A person's message; answered with the turn's result once it is stored. */

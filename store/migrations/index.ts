@@ -5,6 +5,7 @@ import type { Database } from '../database.js';
 import { StoreMigrationError } from '../errors.js';
 import * as initial from './0001_initial.js';
 import { idempotencyIndexMigration } from './0002_idempotency_index.js';
+import * as fencingRecords from './0003_fencing_records.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -19,6 +20,7 @@ export type { MigrationContext } from './context.js';
 export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migration>> = {
   '0001_initial': () => initial,
   '0002_idempotency_index': idempotencyIndexMigration,
+  '0003_fencing_records': () => fencingRecords,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
