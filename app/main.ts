@@ -17,6 +17,7 @@ import {
   runTerminalChat,
 } from '../actors/gateway/index.js';
 import { StoreError } from '../store/index.js';
+import { ClusterError } from '../runtime/index.js';
 import { DatasetError, ModelRegistryError } from '../models/index.js';
 import { InferenceError } from '../models/serve/index.js';
 import { loadConfig } from './config.js';
@@ -26,6 +27,7 @@ import { createLogger, type Logger } from './logger.js';
 import { loadSkills, startAssistant } from './assistant.js';
 import { startInferenceService } from './inference.js';
 import { MODEL_USAGE, ModelUsageError, runModelCommand } from './model-command.js';
+import { CLUSTER_USAGE, ClusterUsageError, runClusterCommand } from './cluster-command.js';
 
 const USAGE = `Usage: parley [command] [options]
 
@@ -33,6 +35,7 @@ Commands:
   start                 Run the assistant (default). Web chat on http://127.0.0.1:8787
   chat                  Chat in this terminal (with the running assistant, or an in-process one)
   serve inference       Serve the intent model over gRPC (PARLEY_INFERENCE_LISTEN, default 127.0.0.1:50051)
+  cluster ...           Inspect a cluster: nodes, shard owners, dead letters (see below)
   model ...             Train, evaluate and inspect intent models (see below)
 
 Options:
@@ -45,7 +48,9 @@ Options:
 Environment: PARLEY_DATA_DIR, PARLEY_HTTP_PORT, PARLEY_HTTP_HOST, DATABASE_URL, PARLEY_LOG_LEVEL, ...
 (see README.md, "Configuration").
 
-${MODEL_USAGE}`;
+${MODEL_USAGE}
+
+${CLUSTER_USAGE}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -82,6 +87,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return serveInference({ ...config, role: 'inference' });
     case 'model':
       return runModelCommand(positionals[1], values, config);
+    case 'cluster':
+      return runClusterCommand(positionals.slice(1), config);
     default:
       process.stderr.write(`parley: unknown command '${command}'\n\n${USAGE}\n`);
       return 2;
@@ -236,6 +243,8 @@ function isUserFacing(error: unknown): error is Error {
     error instanceof UnsupportedRoleError ||
     error instanceof PortInUseError ||
     error instanceof ClusterConnectError ||
+    error instanceof ClusterUsageError ||
+    error instanceof ClusterError ||
     error instanceof ModelUsageError ||
     error instanceof DatasetError ||
     error instanceof ModelRegistryError ||

@@ -59,12 +59,17 @@ export {
   compileClusterOptions,
   createNatsTransport,
   jsonCodec,
+  listDeadLetters,
+  readClusterStatus,
   readLeases,
   readNodes,
+  replayDeadLetter,
 } from './cluster/index.js';
 export type {
   ClusterNames,
   ClusterOptions,
+  ClusterStatus,
+  DeadLetteredMessage,
   CompiledClusterOptions,
   LeaseView,
   MessageCodec,

@@ -6,6 +6,8 @@ import { startNatsServer, type TestNatsServer } from '../../test/testkit/index.j
 import {
   RemoteActorError,
   createActorSystem,
+  listDeadLetters,
+  replayDeadLetter,
   createNatsTransport,
   shardOf,
   type ActorSystem,
@@ -159,6 +161,21 @@ describe('cluster - NATS transport', () => {
     const dead = await jsm.streams.getMessage('DLQ_DEAD', { last_by_subj: 'dlq.dead.0' });
     assert.match(dead!.header.get('Parley-Dead-Reason'), /failed 2 times: .*probe exploded/);
     assert.equal(dead!.header.get('Parley-Kind'), 'probe');
+
+    const [letter, ...others] = await listDeadLetters(a.connection, 'dlq');
+    assert.equal(others.length, 0);
+    assert.equal(letter!.entity, 'probe/x');
+    assert.equal(letter!.subject, 'dlq.in.0');
+    // Replayed: out of the dead-letter stream, through the shard again (it fails again: a new dead letter).
+    await replayDeadLetter(a.connection, letter!.seq, 'dlq');
+    let again: Awaited<ReturnType<typeof listDeadLetters>> = [];
+    for (let i = 0; i < 100 && again.length === 0; i++) {
+      again = await listDeadLetters(a.connection, 'dlq');
+      if (again.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(again.length, 1);
+    assert.ok(again[0]!.seq > letter!.seq, 'a new dead letter, the old one removed');
+    assert.equal(again[0]!.entity, 'probe/x');
   });
 
   it('cluster - a message without entity headers is dead-lettered at once, and the shard carries on', async () => {

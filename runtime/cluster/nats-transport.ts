@@ -132,6 +132,9 @@ interface HostedShard {
   idle: (() => void)[];
 }
 
+/** How long a send keeps retrying its publish while NATS is unreachable (a restart, a failover). */
+const PUBLISH_RETRY_MS = 60_000;
+
 /** How long an unanswered ask's sink is kept (the asker's own deadline has long passed by then). */
 const PENDING_ASK_MAX_MS = 10 * 60_000;
 
@@ -146,6 +149,8 @@ class JetStreamTransport implements NatsTransport {
   readonly #replyTokenOf: (target: EntityAddress, message: unknown) => string;
   readonly #pending = new Map<string, PendingAsk>();
   readonly #shards = new Map<number, HostedShard>();
+  /** The tail of each entity's chain of publishes, while one is under way. */
+  readonly #publishing = new Map<string, Promise<void>>();
   #host: TransportHost | undefined;
   #jsm: JetStreamManager | undefined;
   #leases: LeaseManager | undefined;
@@ -257,17 +262,46 @@ class JetStreamTransport implements NatsTransport {
       );
       return;
     }
-    this.#js
-      .publish(this.options.names.inSubject(shard), data, { msgID: id, headers })
-      .catch((error: unknown) => {
-        this.#failSend(
-          id,
-          reply,
-          new ClusterError(`could not publish a message for ${target.kind}/${target.id} to JetStream`, {
-            cause: error,
-          }),
-        );
-      });
+    // One entity's messages are published one after another, so retries during a NATS outage cannot
+    // reorder them in the stream.
+    const key = `${target.kind}/${target.id}`;
+    const previous = this.#publishing.get(key) ?? Promise.resolve();
+    const published = previous
+      .then(() => this.#publish(shard, data, id, headers))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.#failSend(
+            id,
+            reply,
+            new ClusterError(`could not publish a message for ${key} to JetStream`, { cause: error }),
+          );
+        },
+      );
+    this.#publishing.set(key, published);
+    void published.then(() => {
+      if (this.#publishing.get(key) === published) this.#publishing.delete(key);
+    });
+  }
+
+  /** Publishes to the shard's stream, retrying while NATS is unreachable (up to `PUBLISH_RETRY_MS`). */
+  async #publish(shard: number, data: Uint8Array, id: string, headers: MsgHdrs): Promise<void> {
+    const giveUpAt = Date.now() + PUBLISH_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#js.publish(this.options.names.inSubject(shard), data, { msgID: id, headers });
+        return;
+      } catch (error) {
+        if (Date.now() > giveUpAt || this.#nc.isClosed()) throw error;
+        if (attempt === 1) {
+          this.#logger.warn(
+            { err: error, shard, messageId: id },
+            'publish failed; retrying while NATS is back',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
   }
 
   drain(): Promise<void> {
