@@ -1,5 +1,5 @@
 # Every target delegates to an npm script, so `make X` and `npm run X` never drift apart.
-.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu bench-inference
+.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu bench-inference bench-cluster
 
 install:
 	npm install
@@ -41,3 +41,7 @@ bench-nlu:
 ## the inference service: no batching vs dynamic batching, FP32 and INT8, gRPC and in-process, beside the machine's ceilings
 bench-inference:
 	npm run bench:inference
+
+## the cluster: 1 and 3 core nodes over NATS beside raw JetStream, and the failover time after kill -9
+bench-cluster:
+	npm run bench:cluster

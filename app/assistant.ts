@@ -99,6 +99,9 @@ export async function startAssistant(
       });
       // Shut down before the store and understanding close: in-flight turns finish and are stored first.
       closers.push(() => created.shutdown());
+      // Before that, a cluster node hands its shards over once their in-flight turns are answered.
+      const transport = cluster?.transport;
+      if (transport) closers.push(() => transport.drain());
       return created;
     };
 

@@ -64,7 +64,8 @@ export interface ClusterNames {
   inSubject(shard: number): string;
   deadSubject(shard: number): string;
   outSubject(token: string, node: string): string;
-  consumer(shard: number): string;
+  /** The durable consumer of `shard` under the lease of `epoch`. */
+  consumer(shard: number, epoch: number): string;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -80,7 +81,7 @@ export function clusterNames(prefix: string): ClusterNames {
     inSubject: (shard) => `${prefix}.in.${shard}`,
     deadSubject: (shard) => `${prefix}.dead.${shard}`,
     outSubject: (token, node) => `${prefix}.out.${token}.${node}`,
-    consumer: (shard) => `shard-${shard}`,
+    consumer: (shard, epoch) => `shard-${shard}-${epoch}`,
   };
 }
 

@@ -201,4 +201,33 @@ describe('cluster - NATS transport', () => {
       .ask({ type: 'where' }, { timeout: 10_000 });
     assert.equal(answer.node, 'poison-a');
   });
+
+  it('cluster - a singleton runs on exactly one node and moves when that node drains', async () => {
+    const running: string[] = [];
+    const events: string[] = [];
+    const run = (node: string) => (epoch: number) => {
+      running.push(node);
+      events.push(`start ${node} ${epoch}`);
+      return Promise.resolve(() => {
+        running.splice(running.indexOf(node), 1);
+        events.push(`stop ${node}`);
+        return Promise.resolve();
+      });
+    };
+    await using a = await startNode(nats.url, 'single-a', { prefix: 'single', shards: 2 });
+    a.transport.singleton('poller', run('single-a'));
+    await until(() => running.length === 1, 10_000, 'the singleton to start');
+    await using b = await startNode(nats.url, 'single-b', { prefix: 'single', shards: 2, leaseTtl: '30s' });
+    b.transport.singleton('poller', run('single-b'));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(running, ['single-a'], 'one instance in the cluster');
+
+    await a.transport.drain();
+    await until(() => running.length === 1 && running[0] === 'single-b', 5_000, 'the singleton to move to B');
+    assert.deepEqual(
+      events.map((event) => event.replace(/ \d+$/, '')),
+      ['start single-a', 'stop single-a', 'start single-b'],
+      'stopped on A before it started on B',
+    );
+  });
 });

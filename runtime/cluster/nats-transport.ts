@@ -17,14 +17,7 @@
  * Drain: stop taking shards; for each held shard stop fetching, wait for its in-flight messages, evict its
  * entities, delete the lease (another node takes it at once).
  */
-import {
-  headers as natsHeaders,
-  nuid,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { headers as natsHeaders, nuid, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -48,6 +41,7 @@ import {
   type ClusterOptions,
   type CompiledClusterOptions,
 } from './cluster-options.js';
+import { ActorStoppedError, SystemShutDownError } from '../errors.js';
 import { ClusterError, RemoteActorError } from './errors.js';
 import { LeaseManager, shardKey, type LeaseClaim } from './leases.js';
 
@@ -128,9 +122,14 @@ interface HostedShard {
   readonly shard: number;
   readonly epoch: number;
   messages: ConsumerMessages | undefined;
+  /** Released or lost: messages still buffered are left for the next owner. */
+  closing: boolean;
   inFlight: number;
   idle: (() => void)[];
 }
+
+/** Pause before a consumer whose pull ended unexpectedly is opened again. */
+const CONSUMER_RETRY_MS = 250;
 
 /** How long a send keeps retrying its publish while NATS is unreachable (a restart, a failover). */
 const PUBLISH_RETRY_MS = 60_000;
@@ -154,9 +153,10 @@ class JetStreamTransport implements NatsTransport {
   #host: TransportHost | undefined;
   #jsm: JetStreamManager | undefined;
   #leases: LeaseManager | undefined;
-  #replies: Subscription | undefined;
+  #replies: ConsumerMessages | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
+  #closed = false;
   readonly #singletons: Array<{ name: string; run: (epoch: number) => Promise<() => Promise<void>> }> = [];
 
   constructor(options: NatsTransportOptions) {
@@ -207,12 +207,28 @@ class JetStreamTransport implements NatsTransport {
       kvm.create(names.leaseBucket, { ttl: leaseTtlMs, history: 1 }),
       kvm.create(names.nodeBucket, { ttl: leaseTtlMs, history: 1 }),
     ]);
-    this.#replies = this.#nc.subscribe(names.outSubject('*', this.nodeId), {
-      callback: (error, msg) => {
-        if (error) this.#logger.warn({ err: error }, 'reply subscription error');
-        else this.#settle(msg);
-      },
+    // Answers are read from the OUT stream through this node's own durable consumer, not a plain
+    // subscription: one published while this node was cut off from NATS (a server restart) is still
+    // delivered when it is back. An ephemeral (ordered) consumer would die with the server.
+    const answersConsumer = `answers-${this.nodeId}`;
+    await this.#jsm.consumers.delete(names.outStream, answersConsumer).catch(() => undefined);
+    await this.#jsm.consumers.add(names.outStream, {
+      durable_name: answersConsumer,
+      filter_subject: names.outSubject('*', this.nodeId),
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.New,
+      // A node that went away for good leaves no consumer behind.
+      inactive_threshold: nanos(3_600_000),
     });
+    void this.#consumeWhile(
+      'answers',
+      names.outStream,
+      answersConsumer,
+      1024,
+      (messages) => (this.#replies = messages),
+      (msg) => this.#settle(msg),
+      () => this.#closed,
+    );
     this.#sweeper = setInterval(() => this.#sweepPending(), 30_000);
     this.#sweeper.unref();
     this.#leases = new LeaseManager({
@@ -337,8 +353,12 @@ class JetStreamTransport implements NatsTransport {
 
   async close(): Promise<void> {
     await this.drain();
-    this.#replies?.unsubscribe();
+    this.#closed = true;
+    this.#replies?.stop();
     clearInterval(this.#sweeper);
+    await this.#jsm?.consumers
+      .delete(this.options.names.outStream, `answers-${this.nodeId}`)
+      .catch(() => undefined);
   }
 
   // ---- hosting --------------------------------------------------------------------------------------
@@ -350,14 +370,17 @@ class JetStreamTransport implements NatsTransport {
       releasing: async () => {
         const hosted = this.#shards.get(shard);
         if (!hosted) return;
-        await hosted.messages?.close();
+        hosted.closing = true;
+        hosted.messages?.stop();
         await this.#whenIdle(hosted, this.options.drainTimeoutMs);
         await this.#unhost(hosted);
       },
       lost: async () => {
         const hosted = this.#shards.get(shard);
         if (!hosted) return;
-        await hosted.messages?.close();
+        hosted.closing = true;
+        // stop(), not close(): no round trip to a server that may be unreachable right now.
+        hosted.messages?.stop();
         await this.#unhost(hosted);
       },
     };
@@ -366,10 +389,16 @@ class JetStreamTransport implements NatsTransport {
   async #host_(shard: number, epoch: number): Promise<void> {
     const jsm = this.#jsm!;
     const { names } = this.options;
-    const durable = names.consumer(shard);
     // A fresh consumer starts at the oldest unacknowledged message (work queue): the previous owner's
-    // unfinished messages are delivered now, in order, instead of after their ack wait.
-    await jsm.consumers.delete(names.inStream, durable).catch(() => undefined);
+    // unfinished messages are delivered now, in order, instead of after their ack wait. It is named for
+    // this lease's epoch, so an earlier owner's pull (say, one resuming after a NATS outage) can never
+    // take messages from it out of order.
+    for await (const info of jsm.consumers.list(names.inStream)) {
+      if (info.config.filter_subject === names.inSubject(shard)) {
+        await jsm.consumers.delete(names.inStream, info.name).catch(() => undefined);
+      }
+    }
+    const durable = names.consumer(shard, epoch);
     await jsm.consumers.add(names.inStream, {
       durable_name: durable,
       filter_subject: names.inSubject(shard),
@@ -379,18 +408,49 @@ class JetStreamTransport implements NatsTransport {
       max_ack_pending: this.options.maxInFlightPerShard,
       max_deliver: -1,
     });
-    const hosted: HostedShard = { shard, epoch, messages: undefined, inFlight: 0, idle: [] };
+    const hosted: HostedShard = { shard, epoch, messages: undefined, closing: false, inFlight: 0, idle: [] };
     this.#shards.set(shard, hosted);
-    const consumer = await this.#js.consumers.get(names.inStream, durable);
-    const messages = await consumer.consume({ max_messages: this.options.maxInFlightPerShard });
-    hosted.messages = messages;
-    void (async () => {
+    void this.#consumeWhile(
+      `shard ${shard}`,
+      names.inStream,
+      durable,
+      this.options.maxInFlightPerShard,
+      (messages) => {
+        hosted.messages = messages;
+        // Lost or released while the consumer was being set up.
+        if (hosted.closing) messages.stop();
+      },
+      (msg) => this.#handle(hosted, msg),
+      () => hosted.closing,
+    );
+  }
+
+  /**
+   * Consumes `durable` until `stopped()`. A pull that ends without being stopped (JetStream answered
+   * "not found" or went quiet while a server restarted) is opened again, so a stream never stalls.
+   */
+  async #consumeWhile(
+    label: string,
+    stream: string,
+    durable: string,
+    maxMessages: number,
+    opened: (messages: ConsumerMessages) => void,
+    handle: (msg: JsMsg) => void,
+    stopped: () => boolean,
+  ): Promise<void> {
+    while (!stopped()) {
       try {
-        for await (const msg of messages) this.#handle(hosted, msg);
+        const messages = await (
+          await this.#js.consumers.get(stream, durable)
+        ).consume({ max_messages: maxMessages });
+        opened(messages);
+        for await (const msg of messages) handle(msg);
       } catch (error) {
-        this.#logger.warn({ err: error, shard }, 'shard consumer stopped');
+        if (stopped()) return;
+        this.#logger.warn({ err: error, consumer: durable }, `${label}: consumer failed; opening it again`);
       }
-    })();
+      if (!stopped()) await new Promise((resolve) => setTimeout(resolve, CONSUMER_RETRY_MS));
+    }
   }
 
   async #unhost(hosted: HostedShard): Promise<void> {
@@ -400,6 +460,8 @@ class JetStreamTransport implements NatsTransport {
   }
 
   #handle(hosted: HostedShard, msg: JsMsg): void {
+    // Left unacknowledged: the shard's next owner recreates the consumer and gets it at once.
+    if (hosted.closing) return;
     const kind = msg.headers?.get(ClusterHeader.Kind) ?? '';
     const id = msg.headers?.get(ClusterHeader.Id) ?? '';
     let message: unknown;
@@ -449,6 +511,8 @@ class JetStreamTransport implements NatsTransport {
   }
 
   async #failed(hosted: HostedShard, msg: JsMsg, kind: string, id: string, error: Error): Promise<void> {
+    // Not the message's fault: this node is stopping or gave the shard up; the next owner gets it.
+    if (hosted.closing || error instanceof SystemShutDownError || error instanceof ActorStoppedError) return;
     const deliveries = msg.info.deliveryCount;
     if (deliveries < this.options.maxDeliver) {
       const delay = Math.min(30_000, 500 * 2 ** (deliveries - 1));
@@ -546,7 +610,7 @@ class JetStreamTransport implements NatsTransport {
 
   // ---- asking ---------------------------------------------------------------------------------------
 
-  #settle(msg: Msg): void {
+  #settle(msg: JsMsg): void {
     const correlation = msg.headers?.get(ClusterHeader.Correlation);
     if (!correlation) return;
     const pending = this.#pending.get(correlation);

@@ -10,19 +10,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
-import { createActorSystem, createNatsTransport, readLeases, type ActorSystem } from '../../runtime/index.js';
-import {
-  CONVERSATION_KIND,
-  type ConversationMessage,
-  type TurnResult,
-} from '../../actors/conversation/index.js';
-import type { InboundMessage } from '../../actors/umm.js';
+import type { TurnResult } from '../../actors/conversation/index.js';
 import { createStore } from '../../store/index.js';
 import {
   createTestDatabase,
@@ -30,68 +23,31 @@ import {
   type TestDatabase,
   type TestNatsServer,
 } from '../testkit/index.js';
-import { startParley, type ParleyProcess } from './parley-process.js';
+import {
+  leaseOwners,
+  loadMessage,
+  resetCluster,
+  startCoreNode,
+  startGateway,
+  until,
+  type CoreNode,
+  type TestGateway,
+} from './cluster-kit.js';
 
 const CONVERSATIONS = Number(process.env.PARLEY_TEST_CLUSTER_CONVERSATIONS ?? '1000');
 const MESSAGES = 10;
 const SHARDS = 32;
-const TEXTS = ['hello', 'help', 'thanks', 'what time is it', 'bye'];
+const LEASE_TTL = '3s';
 
 interface Cluster {
   readonly nats: TestNatsServer;
   readonly database: TestDatabase;
-  readonly nodes: ParleyProcess[];
-  readonly dataDirs: string[];
-}
-
-async function startCore(
-  cluster: Pick<Cluster, 'nats' | 'database'>,
-  index: number,
-  dataDir: string,
-): Promise<ParleyProcess> {
-  return startParley({
-    PARLEY_ROLE: 'core',
-    NATS_URL: cluster.nats.url,
-    DATABASE_URL: cluster.database.url,
-    PARLEY_NODE_ID: `core-${index}`,
-    PARLEY_DATA_DIR: dataDir,
-    PARLEY_CLUSTER_SHARDS: String(SHARDS),
-    PARLEY_CLUSTER_LEASE_TTL: '3s',
-    PARLEY_INFERENCE_THREADS: '1',
-    PARLEY_DRAIN_TIMEOUT: '20s',
-  });
-}
-
-async function leaseOwners(nc: NatsConnection): Promise<Map<string, string>> {
-  const kv = await new Kvm(nc).open('parley_leases');
-  const owners = new Map<string, string>();
-  for (const [key, view] of await readLeases(kv, 3000)) owners.set(key, view.node);
-  return owners;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function message(conversation: number, k: number, run: string): InboundMessage {
-  return {
-    id: `load:${run}:c${conversation}:${k}`,
-    channel: 'web',
-    conversationId: `web:${run}-c${conversation}`,
-    sender: { id: `${run}-u${conversation}` },
-    content: { type: 'text', text: TEXTS[(conversation + k) % TEXTS.length]! },
-    sentAt: Date.now(),
-    receivedAt: Date.now(),
-  };
+  readonly nodes: CoreNode[];
 }
 
 /** Runs the load through a gateway in this process; `disrupt` runs once a third of it is answered. */
 async function runLoad(
-  gateway: ActorSystem,
+  gateway: TestGateway,
   run: string,
   disrupt: () => Promise<void>,
 ): Promise<Map<string, TurnResult>> {
@@ -99,12 +55,12 @@ async function runLoad(
   const total = CONVERSATIONS * MESSAGES;
   let disrupted: Promise<void> | undefined;
   const asks: Promise<void>[] = [];
+  const timeoutMs = Number(process.env.PARLEY_TEST_CLUSTER_ASK_TIMEOUT_MS ?? 240_000);
   for (let c = 0; c < CONVERSATIONS; c++) {
-    const ref = gateway.entity<ConversationMessage>(CONVERSATION_KIND, `web:${run}-c${c}`);
     for (let k = 0; k < MESSAGES; k++) {
-      const inbound = message(c, k, run);
+      const inbound = loadMessage(run, c, k);
       asks.push(
-        ref.ask({ type: 'inbound', message: inbound }, { timeout: Number(process.env.PARLEY_TEST_CLUSTER_ASK_TIMEOUT_MS ?? 240_000) }).then((result) => {
+        gateway.send(inbound, timeoutMs).then((result) => {
           results.set(inbound.id, result);
           if (results.size === Math.floor(total / 3)) disrupted = disrupt();
         }),
@@ -227,42 +183,41 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
   for (const [index, scenario] of scenarios.entries()) {
     it(scenario.name, async () => {
       const run = `r${index}`;
-      // A fresh database and streams per run; the NATS server is shared, so clear what a run left.
       await using database = await createTestDatabase();
-      const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-      const jsm = await jetstreamManager(nc);
-      for (const stream of [
-        'PARLEY_IN',
-        'PARLEY_OUT',
-        'PARLEY_DEAD',
-        'KV_parley_leases',
-        'KV_parley_nodes',
-      ]) {
-        await jsm.streams.delete(stream).catch(() => undefined);
-      }
-      const dataDirs = await Promise.all([0, 1, 2].map((i) => mkdtemp(join(tmpdir(), `parley-core-${i}-`))));
-      const cluster: Cluster = { nats, database, nodes: [], dataDirs };
-      const transport = createNatsTransport({
-        connection: nc,
-        nodeId: `gateway-${run}`,
-        shards: SHARDS,
-        leaseTtl: '3s',
-        hostsEntities: false,
-        messageIdOf: (_t, m) =>
-          (m as ConversationMessage).type === 'inbound'
-            ? (m as { message: InboundMessage }).message.id
-            : undefined,
-        replyTokenOf: () => 'web',
-      });
-      const gateway = createActorSystem({ name: `gateway-${run}`, transport });
+      const cluster: Cluster = { nats, database, nodes: [] };
+      const node = (i: number): Promise<CoreNode> =>
+        startCoreNode({
+          natsUrl: nats.url,
+          databaseUrl: database.url,
+          nodeId: `core-${i}`,
+          shards: SHARDS,
+          leaseTtl: LEASE_TTL,
+        });
+      let gateway: TestGateway | undefined;
       try {
+        // The NATS server is shared by the runs: start each from no streams and no leases.
+        gateway = await startGateway({
+          natsUrl: nats.url,
+          nodeId: `gateway-${run}`,
+          shards: SHARDS,
+          leaseTtl: LEASE_TTL,
+        });
+        await resetCluster(gateway.nc);
+        await gateway[Symbol.asyncDispose]();
         // The first node migrates the database; the others join once it is up.
-        cluster.nodes.push(await startCore(cluster, 0, dataDirs[0]!));
-        cluster.nodes.push(...(await Promise.all([1, 2].map((i) => startCore(cluster, i, dataDirs[i]!)))));
-        await transport.start();
+        cluster.nodes.push(await node(0));
+        // Each pushed as soon as it runs, so a failing start leaves nothing behind.
+        await Promise.all([1, 2].map(async (i) => void cluster.nodes.push(await node(i))));
+        gateway = await startGateway({
+          natsUrl: nats.url,
+          nodeId: `gateway-${run}`,
+          shards: SHARDS,
+          leaseTtl: LEASE_TTL,
+        });
+        const nc = gateway.nc;
         await until(
           async () => {
-            const owners = await leaseOwners(nc);
+            const owners = await leaseOwners(nc, 3000);
             return owners.size === SHARDS && new Set(owners.values()).size === 3;
           },
           30_000,
@@ -272,18 +227,39 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
         const results = await runLoad(gateway, run, () => scenario.disrupt(cluster));
         await verify(cluster, nc, run, results);
       } catch (error) {
-        // What the nodes said about it: their warnings and errors.
-        for (const [i, node] of cluster.nodes.entries()) {
-          for (const entry of node.logs.filter((e) => Number(e.level) >= 40).slice(-15)) {
-            console.error(`core-${i}: ${JSON.stringify(entry).slice(0, 600)}`);
+        // What the nodes said about it: every log line in a file, the warnings here.
+        for (const core of cluster.nodes) {
+          const file = join(tmpdir(), `parley-cluster-${run}-${core.nodeId}.log`);
+          await writeFile(file, core.logs.map((entry) => JSON.stringify(entry)).join('\n'));
+          console.error(`${core.nodeId}: ${core.logs.length} log lines in ${file}`);
+          for (const entry of core.logs.filter((e) => Number(e.level) >= 40).slice(-5)) {
+            console.error(`${core.nodeId}: ${JSON.stringify(entry).slice(0, 600)}`);
           }
+        }
+        if (gateway && !gateway.nc.isClosed()) {
+          const jsm = await jetstreamManager(gateway.nc);
+          const inbound = await jsm.streams.info('PARLEY_IN').catch(() => undefined);
+          console.error(`PARLEY_IN: ${inbound?.state.messages} messages waiting`);
+          for await (const info of jsm.consumers.list('PARLEY_IN')) {
+            console.error(
+              `  ${info.name}: pending ${info.num_pending}, unacked ${info.num_ack_pending}, redelivered ${info.num_redelivered}`,
+            );
+          }
+          const out = await jsm.streams.info('PARLEY_OUT').catch(() => undefined);
+          console.error(`PARLEY_OUT: ${out?.state.messages} answers`);
+          for await (const info of jsm.consumers.list('PARLEY_OUT')) {
+            console.error(
+              `  ${info.name}: pending ${info.num_pending}, delivered ${info.delivered.stream_seq}`,
+            );
+          }
+        }
+        for (const problem of gateway?.problems.slice(-10) ?? []) {
+          console.error(`gateway: ${problem.message} ${JSON.stringify(problem.object).slice(0, 400)}`);
         }
         throw error;
       } finally {
-        await gateway.shutdown();
-        await nc.close();
-        await Promise.all(cluster.nodes.map((node) => node[Symbol.asyncDispose]()));
-        await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+        await gateway?.[Symbol.asyncDispose]();
+        await Promise.all(cluster.nodes.map((core) => core[Symbol.asyncDispose]()));
       }
     });
   }
