@@ -85,6 +85,10 @@ export class LeaseManager {
   #again = false;
   #draining = false;
   #stopped = false;
+  /** Keys being taken now. */
+  readonly #taking = new Set<string>();
+  /** Takes and releases under way. */
+  readonly #operations = new Set<Promise<void>>();
 
   constructor(options: LeaseManagerOptions) {
     this.#options = options;
@@ -126,6 +130,7 @@ export class LeaseManager {
     this.#draining = true;
     await this.#announce().catch(() => undefined);
     await this.#ticking;
+    await Promise.all(this.#operations);
     await Promise.all([...this.#held.values()].map((lease) => this.#release(lease)));
     this.#stopTimers();
     await this.#options.nodes.delete(this.#options.nodeId).catch(() => undefined);
@@ -152,8 +157,7 @@ export class LeaseManager {
       try {
         do {
           this.#again = false;
-          await this.#announce();
-          await this.#renewAll();
+          await Promise.all([this.#announce(), this.#renewAll()]);
           if (!this.#draining) await this.#balance();
         } while (this.#again && !this.#stopped);
       } catch (error) {
@@ -185,7 +189,7 @@ export class LeaseManager {
     } catch (error) {
       if (this.#held.get(lease.claim.key) !== lease) return;
       if (isWrongRevision(error)) {
-        await this.#lose(lease, 'the lease was taken by another node or expired');
+        this.#track(this.#lose(lease, 'the lease was taken by another node or expired'));
       } else {
         this.#options.logger.warn(
           { err: error, lease: lease.claim.key, node: this.#options.nodeId },
@@ -219,14 +223,23 @@ export class LeaseManager {
         wanted.add(shardKey(shard));
       }
     }
-    const releases = [...this.#held.values()].filter(
-      (lease) => lease.state === 'held' && !wanted.has(lease.claim.key),
-    );
-    const takes = [...wanted].filter((key) => !this.#held.has(key));
-    await Promise.all([
-      ...releases.map((lease) => this.#release(lease)),
-      ...takes.map((key) => this.#take(key, leases.get(key))),
-    ]);
+    // Started, not awaited: starting or finishing a shard's work can take long (a release waits for its
+    // in-flight turns), and the next round's renewals of the other leases must not wait for it.
+    for (const lease of this.#held.values()) {
+      if (lease.state === 'held' && !wanted.has(lease.claim.key)) this.#track(this.#release(lease));
+    }
+    for (const key of wanted) {
+      if (!this.#held.has(key) && !this.#taking.has(key)) {
+        this.#taking.add(key);
+        this.#track(this.#take(key, leases.get(key)).finally(() => this.#taking.delete(key)));
+      }
+    }
+  }
+
+  /** Keeps `operation` until it settles, so a drain can wait for takes and releases under way. */
+  #track(operation: Promise<void>): void {
+    this.#operations.add(operation);
+    void operation.finally(() => this.#operations.delete(operation));
   }
 
   async #take(key: string, current: LeaseView | undefined): Promise<void> {

@@ -394,7 +394,8 @@ class JetStreamTransport implements NatsTransport {
     // this lease's epoch, so an earlier owner's pull (say, one resuming after a NATS outage) can never
     // take messages from it out of order.
     for await (const info of jsm.consumers.list(names.inStream)) {
-      if (info.config.filter_subject === names.inSubject(shard)) {
+      // The lister yields null for a consumer deleted while it pages.
+      if (info?.config?.filter_subject === names.inSubject(shard)) {
         await jsm.consumers.delete(names.inStream, info.name).catch(() => undefined);
       }
     }
@@ -456,7 +457,21 @@ class JetStreamTransport implements NatsTransport {
   async #unhost(hosted: HostedShard): Promise<void> {
     if (this.#shards.get(hosted.shard) === hosted) this.#shards.delete(hosted.shard);
     const { shards } = this.options;
-    await this.#host?.evict((address) => shardOf(address.kind, address.id, shards) === hosted.shard);
+    const evicted = this.#host?.evict(
+      (address) => shardOf(address.kind, address.id, shards) === hosted.shard,
+    );
+    // An entity stuck in a message must not hold the shard forever: its late write is fenced anyway.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.drainTimeoutMs);
+    });
+    if ((await Promise.race([evicted, timedOut])) === 'timeout') {
+      this.#logger.warn(
+        { shard: hosted.shard, timeoutMs: this.options.drainTimeoutMs },
+        'entities of a released shard did not stop in time; handing the shard over anyway',
+      );
+    }
+    clearTimeout(timer);
   }
 
   #handle(hosted: HostedShard, msg: JsMsg): void {

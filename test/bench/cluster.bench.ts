@@ -31,8 +31,7 @@ import {
   leaseOwners,
   loadMessage,
   resetCluster,
-  startCoreNode,
-  startGateway,
+  clusterStarters,
   until,
   type CoreNode,
   type TestGateway,
@@ -187,23 +186,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [await rawJetStream(nats.url)];
 
   const nodes: CoreNode[] = [];
-  const node = (i: number): Promise<CoreNode> =>
-    startCoreNode({
-      natsUrl: nats.url,
-      databaseUrl: database.url,
-      nodeId: `core-${i}`,
-      shards: SHARDS,
-      leaseTtl: LEASE_TTL,
-    });
+  const start = clusterStarters({
+    natsUrl: nats.url,
+    databaseUrl: database.url,
+    shards: SHARDS,
+    leaseTtl: LEASE_TTL,
+  });
+  const node = (i: number): Promise<CoreNode> => start.core(i);
   let gateway: TestGateway | undefined;
   const failovers: number[] = [];
   try {
-    gateway = await startGateway({
-      natsUrl: nats.url,
-      nodeId: 'gateway',
-      shards: SHARDS,
-      leaseTtl: LEASE_TTL,
-    });
+    gateway = await start.gateway('gateway');
     await resetCluster(gateway.nc);
     nodes.push(await node(0));
     await waitForOwners(gateway.nc, 1);

@@ -65,6 +65,25 @@ export async function startCoreNode(options: CoreNodeOptions): Promise<CoreNode>
   };
 }
 
+/** Where a test cluster runs and how it is set up; every node of it gets the same. */
+export interface ClusterSettings {
+  readonly natsUrl: string;
+  readonly databaseUrl: string;
+  readonly shards: number;
+  readonly leaseTtl: string;
+}
+
+/** Starters of core node `core-<i>` and of gateways, for one cluster. */
+export function clusterStarters(settings: ClusterSettings): {
+  readonly core: (index: number) => Promise<CoreNode>;
+  readonly gateway: (nodeId: string) => Promise<TestGateway>;
+} {
+  return {
+    core: (index) => startCoreNode({ ...settings, nodeId: `core-${index}` }),
+    gateway: (nodeId) => startGateway({ ...settings, nodeId }),
+  };
+}
+
 /** Deletes the cluster's streams and buckets, so a run starts from nothing on a shared NATS server. */
 export async function resetCluster(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);

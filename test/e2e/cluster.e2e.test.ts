@@ -14,7 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { TurnResult } from '../../actors/conversation/index.js';
 import { createStore } from '../../store/index.js';
 import {
@@ -27,8 +27,7 @@ import {
   leaseOwners,
   loadMessage,
   resetCluster,
-  startCoreNode,
-  startGateway,
+  clusterStarters,
   until,
   type CoreNode,
   type TestGateway,
@@ -37,7 +36,7 @@ import {
 const CONVERSATIONS = Number(process.env.PARLEY_TEST_CLUSTER_CONVERSATIONS ?? '1000');
 const MESSAGES = 10;
 const SHARDS = 32;
-const LEASE_TTL = '3s';
+const LEASE_TTL = '5s';
 
 interface Cluster {
   readonly nats: TestNatsServer;
@@ -74,20 +73,19 @@ async function runLoad(
 
 /** Answers per inbound message id in the OUT stream (the record of everything the cluster answered). */
 async function answersInOutStream(nc: NatsConnection, run: string): Promise<Map<string, number>> {
-  const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info('PARLEY_OUT');
+  const { first_seq: first, last_seq: last } = (await jsm.streams.info('PARLEY_OUT')).state;
   const counts = new Map<string, number>();
-  const consumer = await js.consumers.get('PARLEY_OUT', { deliver_policy: DeliverPolicy.All });
-  const last = info.state.last_seq;
-  if (last === 0) return counts;
-  const messages = await consumer.consume();
-  for await (const msg of messages) {
-    const correlation = msg.headers?.get('Parley-Correlation') ?? '';
-    if (correlation.startsWith(`load:${run}:`)) counts.set(correlation, (counts.get(correlation) ?? 0) + 1);
-    if (msg.seq >= last) break;
+  // Read message by message (in parallel batches): simple, and exactly the stored messages.
+  for (let from = first; from <= last && last > 0; from += 200) {
+    const batch = Array.from({ length: Math.min(200, last - from + 1) }, (_, i) =>
+      jsm.streams.getMessage('PARLEY_OUT', { seq: from + i }).catch(() => null),
+    );
+    for (const stored of await Promise.all(batch)) {
+      const correlation = stored?.header.get('Parley-Correlation') ?? '';
+      if (correlation.startsWith(`load:${run}:`)) counts.set(correlation, (counts.get(correlation) ?? 0) + 1);
+    }
   }
-  await messages.close();
   return counts;
 }
 
@@ -185,46 +183,43 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
       const run = `r${index}`;
       await using database = await createTestDatabase();
       const cluster: Cluster = { nats, database, nodes: [] };
-      const node = (i: number): Promise<CoreNode> =>
-        startCoreNode({
-          natsUrl: nats.url,
-          databaseUrl: database.url,
-          nodeId: `core-${i}`,
-          shards: SHARDS,
-          leaseTtl: LEASE_TTL,
-        });
+      const start = clusterStarters({
+        natsUrl: nats.url,
+        databaseUrl: database.url,
+        shards: SHARDS,
+        leaseTtl: LEASE_TTL,
+      });
+      const node = (i: number): Promise<CoreNode> => start.core(i);
       let gateway: TestGateway | undefined;
+      const step = (what: string): void => console.error(`${new Date().toISOString()} ${run}: ${what}`);
       try {
         // The NATS server is shared by the runs: start each from no streams and no leases.
-        gateway = await startGateway({
-          natsUrl: nats.url,
-          nodeId: `gateway-${run}`,
-          shards: SHARDS,
-          leaseTtl: LEASE_TTL,
-        });
+        gateway = await start.gateway(`gateway-${run}`);
         await resetCluster(gateway.nc);
         await gateway[Symbol.asyncDispose]();
+        step('streams reset; starting core nodes');
         // The first node migrates the database; the others join once it is up.
         cluster.nodes.push(await node(0));
         // Each pushed as soon as it runs, so a failing start leaves nothing behind.
         await Promise.all([1, 2].map(async (i) => void cluster.nodes.push(await node(i))));
-        gateway = await startGateway({
-          natsUrl: nats.url,
-          nodeId: `gateway-${run}`,
-          shards: SHARDS,
-          leaseTtl: LEASE_TTL,
-        });
+        gateway = await start.gateway(`gateway-${run}`);
         const nc = gateway.nc;
+        step('core nodes and gateway up');
         await until(
           async () => {
-            const owners = await leaseOwners(nc, 3000);
+            const owners = await leaseOwners(nc, 5000);
             return owners.size === SHARDS && new Set(owners.values()).size === 3;
           },
           30_000,
           'three nodes to share every shard',
         );
 
-        const results = await runLoad(gateway, run, () => scenario.disrupt(cluster));
+        step('shards shared; load');
+        const results = await runLoad(gateway, run, () => {
+          step('disrupting');
+          return scenario.disrupt(cluster).then(() => step('disrupted'));
+        });
+        step('load answered; verifying');
         await verify(cluster, nc, run, results);
       } catch (error) {
         // What the nodes said about it: every log line in a file, the warnings here.
