@@ -41,6 +41,7 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     shards: SHARDS,
     leaseTtl: '2s',
     prefix: 'test',
+    messageIdOf: (_target, message) => (message as { id?: string }).id,
     ...options,
   });
   const system = createActorSystem({ name: nodeId, transport });
@@ -229,5 +230,16 @@ describe('cluster - NATS transport', () => {
       ['start single-a', 'stop single-a', 'start single-b'],
       'stopped on A before it started on B',
     );
+  });
+
+  it('cluster - an ask sent again under an id already answered (a client resending) is answered again', async () => {
+    await using a = await startNode(nats.url, 'again-a', { prefix: 'again', shards: 1 });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const probe = a.system.entity<ProbeMessage>('probe', 'r');
+    const first = (await probe.ask({ type: 'where', id: 'client-msg-1' }, { timeout: 10_000 })) as Where;
+    // Same id within JetStream's duplicate window: NATS drops the publish, the transport sends it again.
+    const again = (await probe.ask({ type: 'where', id: 'client-msg-1' }, { timeout: 10_000 })) as Where;
+    assert.equal(first.node, 'again-a');
+    assert.equal(again.node, 'again-a');
   });
 });

@@ -117,6 +117,18 @@ interface PendingAsk {
   readonly since: number;
 }
 
+/** One consumer read until `stopped()`; see `#consumeWhile`. */
+interface ConsumeLoop {
+  readonly stream: string;
+  readonly durable: string;
+  readonly maxMessages: number;
+  opened(messages: ConsumerMessages): void;
+  handle(msg: JsMsg): void;
+  stopped(): boolean;
+  /** Makes the consumer again when opening it failed (e.g. it no longer exists). */
+  recreate?(): Promise<void>;
+}
+
 /** A shard this node consumes. */
 interface HostedShard {
   readonly shard: number;
@@ -211,24 +223,28 @@ class JetStreamTransport implements NatsTransport {
     // subscription: one published while this node was cut off from NATS (a server restart) is still
     // delivered when it is back. An ephemeral (ordered) consumer would die with the server.
     const answersConsumer = `answers-${this.nodeId}`;
+    const createAnswersConsumer = async (): Promise<void> => {
+      await this.#jsm!.consumers.add(names.outStream, {
+        durable_name: answersConsumer,
+        filter_subject: names.outSubject('*', this.nodeId),
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.New,
+        // A node that went away for good leaves no consumer behind.
+        inactive_threshold: nanos(3_600_000),
+      });
+    };
     await this.#jsm.consumers.delete(names.outStream, answersConsumer).catch(() => undefined);
-    await this.#jsm.consumers.add(names.outStream, {
-      durable_name: answersConsumer,
-      filter_subject: names.outSubject('*', this.nodeId),
-      ack_policy: AckPolicy.None,
-      deliver_policy: DeliverPolicy.New,
-      // A node that went away for good leaves no consumer behind.
-      inactive_threshold: nanos(3_600_000),
+    await createAnswersConsumer();
+    void this.#consumeWhile({
+      stream: names.outStream,
+      durable: answersConsumer,
+      maxMessages: 1024,
+      opened: (messages) => (this.#replies = messages),
+      handle: (msg) => this.#settle(msg),
+      stopped: () => this.#closed,
+      // Gone (the stream was recreated, or the node was away past the inactivity limit): make it again.
+      recreate: createAnswersConsumer,
     });
-    void this.#consumeWhile(
-      'answers',
-      names.outStream,
-      answersConsumer,
-      1024,
-      (messages) => (this.#replies = messages),
-      (msg) => this.#settle(msg),
-      () => this.#closed,
-    );
     this.#sweeper = setInterval(() => this.#sweepPending(), 30_000);
     this.#sweeper.unref();
     this.#leases = new LeaseManager({
@@ -283,7 +299,10 @@ class JetStreamTransport implements NatsTransport {
     const key = `${target.kind}/${target.id}`;
     const previous = this.#publishing.get(key) ?? Promise.resolve();
     const published = previous
-      .then(() => this.#publish(shard, data, id, headers))
+      .then(async () => {
+        const duplicate = await this.#publish(shard, data, id, headers);
+        if (duplicate && reply) await this.#resend(shard, data, id, headers, reply);
+      })
       .then(
         () => undefined,
         (error: unknown) => {
@@ -300,13 +319,37 @@ class JetStreamTransport implements NatsTransport {
     });
   }
 
-  /** Publishes to the shard's stream, retrying while NATS is unreachable (up to `PUBLISH_RETRY_MS`). */
-  async #publish(shard: number, data: Uint8Array, id: string, headers: MsgHdrs): Promise<void> {
+  /**
+   * An ask whose id JetStream has already taken (within its duplicate window), with no earlier ask for it
+   * waiting here: a client sending again a message it got no answer to (the web page after a reconnect).
+   * The first answer went to an ask that is gone, so the message is published once more under a fresh id;
+   * its entity sees the same message again and answers with what it answered the first time.
+   */
+  async #resend(
+    shard: number,
+    data: Uint8Array,
+    id: string,
+    headers: MsgHdrs,
+    reply: ReplySink,
+  ): Promise<void> {
+    const pending = this.#pending.get(id);
+    if (pending?.sinks.length !== 1 || pending.sinks[0] !== reply) return;
+    const again = `${id}~again~${nuid.next()}`;
+    this.#pending.delete(id);
+    this.#pending.set(again, pending);
+    await this.#publish(shard, data, again, headers);
+  }
+
+  /**
+   * Publishes to the shard's stream, retrying while NATS is unreachable (up to `PUBLISH_RETRY_MS`).
+   * Resolves whether JetStream had the id already from an earlier send (not from a retry of this one).
+   */
+  async #publish(shard: number, data: Uint8Array, id: string, headers: MsgHdrs): Promise<boolean> {
     const giveUpAt = Date.now() + PUBLISH_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#js.publish(this.options.names.inSubject(shard), data, { msgID: id, headers });
-        return;
+        const ack = await this.#js.publish(this.options.names.inSubject(shard), data, { msgID: id, headers });
+        return ack.duplicate && attempt === 1;
       } catch (error) {
         if (Date.now() > giveUpAt || this.#nc.isClosed()) throw error;
         if (attempt === 1) {
@@ -411,46 +454,37 @@ class JetStreamTransport implements NatsTransport {
     });
     const hosted: HostedShard = { shard, epoch, messages: undefined, closing: false, inFlight: 0, idle: [] };
     this.#shards.set(shard, hosted);
-    void this.#consumeWhile(
-      `shard ${shard}`,
-      names.inStream,
+    void this.#consumeWhile({
+      stream: names.inStream,
       durable,
-      this.options.maxInFlightPerShard,
-      (messages) => {
+      maxMessages: this.options.maxInFlightPerShard,
+      opened: (messages) => {
         hosted.messages = messages;
         // Lost or released while the consumer was being set up.
         if (hosted.closing) messages.stop();
       },
-      (msg) => this.#handle(hosted, msg),
-      () => hosted.closing,
-    );
+      handle: (msg) => this.#handle(hosted, msg),
+      stopped: () => hosted.closing,
+    });
   }
 
   /**
    * Consumes `durable` until `stopped()`. A pull that ends without being stopped (JetStream answered
    * "not found" or went quiet while a server restarted) is opened again, so a stream never stalls.
    */
-  async #consumeWhile(
-    label: string,
-    stream: string,
-    durable: string,
-    maxMessages: number,
-    opened: (messages: ConsumerMessages) => void,
-    handle: (msg: JsMsg) => void,
-    stopped: () => boolean,
-  ): Promise<void> {
-    while (!stopped()) {
+  async #consumeWhile(loop: ConsumeLoop): Promise<void> {
+    while (!loop.stopped()) {
       try {
-        const messages = await (
-          await this.#js.consumers.get(stream, durable)
-        ).consume({ max_messages: maxMessages });
-        opened(messages);
-        for await (const msg of messages) handle(msg);
+        const consumer = await this.#js.consumers.get(loop.stream, loop.durable);
+        const messages = await consumer.consume({ max_messages: loop.maxMessages });
+        loop.opened(messages);
+        for await (const msg of messages) loop.handle(msg);
       } catch (error) {
-        if (stopped()) return;
-        this.#logger.warn({ err: error, consumer: durable }, `${label}: consumer failed; opening it again`);
+        if (loop.stopped()) return;
+        this.#logger.warn({ err: error, consumer: loop.durable }, 'consumer failed; opening it again');
+        await loop.recreate?.().catch(() => undefined);
       }
-      if (!stopped()) await new Promise((resolve) => setTimeout(resolve, CONSUMER_RETRY_MS));
+      if (!loop.stopped()) await new Promise((resolve) => setTimeout(resolve, CONSUMER_RETRY_MS));
     }
   }
 

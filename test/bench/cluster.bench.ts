@@ -80,8 +80,10 @@ async function closedLoop(
 }
 
 async function measure(setup: string, call: (worker: number, k: number) => Promise<unknown>): Promise<Row> {
-  await closedLoop(CONCURRENCY, WARMUP_MS, call);
-  const m = await closedLoop(CONCURRENCY, MEASURE_MS, call);
+  await closedLoop(CONCURRENCY, WARMUP_MS, (worker, k) => call(worker, k));
+  // Message numbers go on after the warm-up's: an id sent again would be a duplicate, not new work.
+  const offset = 1_000_000;
+  const m = await closedLoop(CONCURRENCY, MEASURE_MS, (worker, k) => call(worker, offset + k));
   const row = {
     setup,
     messagesPerSecond: m.count / m.seconds,
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
   );
   await using nats = await startNatsServer();
   await using database = await createTestDatabase();
-  const rows: Row[] = [await rawJetStream(nats.url)];
+  const rows: Row[] = [];
 
   const nodes: CoreNode[] = [];
   const start = clusterStarters({
@@ -196,9 +198,9 @@ async function main(): Promise<void> {
   let gateway: TestGateway | undefined;
   const failovers: number[] = [];
   try {
-    gateway = await start.gateway('gateway');
-    await resetCluster(gateway.nc);
+    await resetCluster(nats.url);
     nodes.push(await node(0));
+    gateway = await start.gateway('gateway');
     await waitForOwners(gateway.nc, 1);
     rows.push(await measure('Parley, 1 core node', conversationLoad(gateway, 'one')));
     nodes.push(...(await Promise.all([1, 2].map(node))));
@@ -214,10 +216,23 @@ async function main(): Promise<void> {
       nodes[nodes.indexOf(victim)] = await node(nodes.indexOf(victim));
       await waitForOwners(gateway.nc, 3);
     }
+  } catch (error) {
+    for (const node of nodes) {
+      for (const entry of node.logs.filter((e) => Number(e.level) >= 40).slice(-5)) {
+        console.error(`${node.nodeId}: ${JSON.stringify(entry).slice(0, 500)}`);
+      }
+    }
+    for (const problem of gateway?.problems.slice(-5) ?? []) {
+      console.error(`gateway: ${problem.message} ${JSON.stringify(problem.object).slice(0, 500)}`);
+    }
+    throw error;
   } finally {
     await gateway?.[Symbol.asyncDispose]();
     await Promise.all(nodes.map((n) => n[Symbol.asyncDispose]()));
   }
+
+  // The ceiling last, on its own streams, once the cluster is gone.
+  rows.unshift(await rawJetStream(nats.url));
 
   const int = (n: number): string => Math.round(n).toLocaleString('en-US');
   console.log('');

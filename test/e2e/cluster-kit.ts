@@ -85,10 +85,15 @@ export function clusterStarters(settings: ClusterSettings): {
 }
 
 /** Deletes the cluster's streams and buckets, so a run starts from nothing on a shared NATS server. */
-export async function resetCluster(nc: NatsConnection): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  for (const stream of ['PARLEY_IN', 'PARLEY_OUT', 'PARLEY_DEAD', 'KV_parley_leases', 'KV_parley_nodes']) {
-    await jsm.streams.delete(stream).catch(() => undefined);
+export async function resetCluster(natsUrl: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const stream of ['PARLEY_IN', 'PARLEY_OUT', 'PARLEY_DEAD', 'KV_parley_leases', 'KV_parley_nodes']) {
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+  } finally {
+    await nc.close();
   }
 }
 

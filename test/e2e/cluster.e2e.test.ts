@@ -194,9 +194,7 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
       const step = (what: string): void => console.error(`${new Date().toISOString()} ${run}: ${what}`);
       try {
         // The NATS server is shared by the runs: start each from no streams and no leases.
-        gateway = await start.gateway(`gateway-${run}`);
-        await resetCluster(gateway.nc);
-        await gateway[Symbol.asyncDispose]();
+        await resetCluster(nats.url);
         step('streams reset; starting core nodes');
         // The first node migrates the database; the others join once it is up.
         cluster.nodes.push(await node(0));
