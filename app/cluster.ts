@@ -6,6 +6,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createNatsTransport, parseDuration, type NatsTransport } from '../runtime/index.js';
 import type { ConversationMessage } from '../actors/conversation/index.js';
+import { StoreConnectionError } from '../store/index.js';
 import type { Config } from './config-schema.js';
 import { ClusterConnectError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -69,6 +70,8 @@ export async function joinCluster(
       const conversation = message as ConversationMessage;
       return conversation.type === 'inbound' ? conversation.message.id : undefined;
     },
+    // The database restarting is not the message's fault: retry it until Postgres is back.
+    isTransient: isDatabaseUnavailable,
     replyTokenOf: (_target, message) => {
       const conversation = message as ConversationMessage;
       return conversation.type === 'inbound' ? conversation.message.channel : 'inspect';
@@ -82,4 +85,18 @@ export async function joinCluster(
       await connection.close();
     },
   };
+}
+
+/** Postgres is unreachable or restarting somewhere in `error`'s cause chain. */
+export function isDatabaseUnavailable(error: Error): boolean {
+  const codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001']);
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 10; depth++) {
+    if (cause instanceof StoreConnectionError) return true;
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && codes.has(code)) return true;
+    if (/Connection terminated|terminating connection due to administrator command/.test(cause.message))
+      return true;
+    cause = cause.cause;
+  }
+  return false;
 }

@@ -23,9 +23,13 @@ interface Where {
   readonly count: number;
 }
 
-type ProbeMessage = ({ readonly type: 'where' } & Ask<Where>) | ({ readonly type: 'boom' } & Ask<never>);
+type ProbeMessage =
+  | ({ readonly type: 'where'; readonly id?: string } & Ask<Where>)
+  | ({ readonly type: 'boom' } & Ask<never>)
+  | ({ readonly type: 'flaky'; readonly failures: number } & Ask<number>);
 
 const SHARDS = 8;
+const flakyTries = new Map<string, number>();
 
 interface Node extends AsyncDisposable {
   readonly system: ActorSystem;
@@ -42,6 +46,7 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     leaseTtl: '2s',
     prefix: 'test',
     messageIdOf: (_target, message) => (message as { id?: string }).id,
+    isTransient: (error) => /database restarting/.test(error.message),
     ...options,
   });
   const system = createActorSystem({ name: nodeId, transport });
@@ -49,6 +54,14 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     create: () => ({
       receive(message: ProbeMessage, ctx: EntityContext<ProbeMessage, { count: number }>) {
         if (message.type === 'boom') throw new Error('probe exploded');
+        if (message.type === 'flaky') {
+          // A store that is down for the first `failures` tries (counted outside: a failure restarts the actor).
+          const tries = (flakyTries.get(ctx.id) ?? 0) + 1;
+          flakyTries.set(ctx.id, tries);
+          if (tries <= message.failures) throw new Error('database restarting');
+          ctx.respond(message, tries);
+          return;
+        }
         ctx.state = { count: ctx.state.count + 1 };
         ctx.respond(message, { node: nodeId, epoch: ctx.epoch, count: ctx.state.count });
       },
@@ -241,5 +254,15 @@ describe('cluster - NATS transport', () => {
     const again = (await probe.ask({ type: 'where', id: 'client-msg-1' }, { timeout: 10_000 })) as Where;
     assert.equal(first.node, 'again-a');
     assert.equal(again.node, 'again-a');
+  });
+
+  it('cluster - a passing failure is retried past maxDeliver and answered, not dead-lettered', async () => {
+    await using a = await startNode(nats.url, 'flaky-a', { prefix: 'flaky', shards: 1, maxDeliver: 2 });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const answer = await a.system
+      .entity<ProbeMessage>('probe', 'f')
+      .ask({ type: 'flaky', failures: 3 }, { timeout: 20_000 });
+    assert.equal(answer, 4, 'three failed deliveries, then the fourth answered');
+    assert.deepEqual(await listDeadLetters(a.connection, 'flaky'), []);
   });
 });

@@ -81,6 +81,11 @@ export interface NatsTransportOptions extends ClusterOptions {
   /** The token of an ask's reply subject `<prefix>.out.<token>.<node>`, e.g. the channel. @default 'reply' */
   readonly replyTokenOf?: (target: EntityAddress, message: unknown) => string;
   readonly codec?: MessageCodec;
+  /**
+   * Failures that are not the message's fault (the database is restarting): retried with backoff for as
+   * long as they last, never dead-lettered. @default none
+   */
+  readonly isTransient?: (error: Error) => boolean;
 }
 
 /** What one node sees of the cluster and of itself. */
@@ -158,6 +163,7 @@ class JetStreamTransport implements NatsTransport {
   readonly #codec: MessageCodec;
   readonly #messageIdOf: (target: EntityAddress, message: unknown) => string | undefined;
   readonly #replyTokenOf: (target: EntityAddress, message: unknown) => string;
+  readonly #isTransient: (error: Error) => boolean;
   readonly #pending = new Map<string, PendingAsk>();
   readonly #shards = new Map<number, HostedShard>();
   /** The tail of each entity's chain of publishes, while one is under way. */
@@ -179,6 +185,7 @@ class JetStreamTransport implements NatsTransport {
     this.#codec = options.codec ?? jsonCodec;
     this.#messageIdOf = options.messageIdOf ?? (() => undefined);
     this.#replyTokenOf = options.replyTokenOf ?? (() => 'reply');
+    this.#isTransient = options.isTransient ?? (() => false);
   }
 
   get nodeId(): string {
@@ -563,11 +570,14 @@ class JetStreamTransport implements NatsTransport {
     // Not the message's fault: this node is stopping or gave the shard up; the next owner gets it.
     if (hosted.closing || error instanceof SystemShutDownError || error instanceof ActorStoppedError) return;
     const deliveries = msg.info.deliveryCount;
-    if (deliveries < this.options.maxDeliver) {
-      const delay = Math.min(30_000, 500 * 2 ** (deliveries - 1));
+    const transient = this.#isTransient(error);
+    if (transient || deliveries < this.options.maxDeliver) {
+      const delay = Math.min(transient ? 5_000 : 30_000, 500 * 2 ** (Math.min(deliveries, 10) - 1));
       this.#logger.warn(
         { err: error, entity: `${kind}/${id}`, shard: hosted.shard, delivery: deliveries, retryInMs: delay },
-        'message failed; it will be redelivered',
+        transient
+          ? 'message failed on a passing problem; it will be redelivered until that is over'
+          : 'message failed; it will be redelivered',
       );
       msg.nak(delay);
       return;
