@@ -35,9 +35,24 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// Tests that load the whole machine (`*.solo.test.ts`: three cluster nodes, NATS and Postgres under load)
+// run after the others, one at a time, so neither starves the other's timeouts.
+const solo = files.filter((file) => file.endsWith('.solo.test.ts'));
+const shared = files.filter((file) => !solo.includes(file));
+const run = (batch, concurrency, timeoutMs) =>
+  batch.length === 0
+    ? 0
+    : (spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--test',
+          `--test-concurrency=${concurrency}`,
+          `--test-timeout=${timeoutMs}`,
+          ...batch,
+        ],
+        { stdio: 'inherit' },
+      ).status ?? 1);
+const status = run(shared, 2, 300_000);
+process.exit(run(solo, 1, 900_000) || status);

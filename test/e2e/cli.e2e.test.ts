@@ -35,9 +35,10 @@ describe('cli', () => {
     assert.match(option.stderr, /Unknown option '--colour'/);
   });
 
-  it('cli - a split role is refused with the reason', () => {
+  it('cli - a cluster role without NATS or Postgres is refused with what to set', () => {
     const result = parley(['start'], { PARLEY_ROLE: 'core' });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /role 'core' cannot run/);
+    assert.match(result.stderr, /natsUrl .*set NATS_URL/);
+    assert.match(result.stderr, /databaseUrl .*set DATABASE_URL/);
   });
 });
