@@ -89,7 +89,7 @@ export const configSchema = z
         address: hostPort.optional(),
         /** Where `parley serve inference` listens. @default '127.0.0.1:50051' */
         listen: hostPort.default('127.0.0.1:50051'),
-        /** Worker threads running the model. @default the machine's cores - 1 (at least 1) */
+        /** Worker threads running the model. @default cores - 1 (at least 1) in-process; all cores for `parley serve inference` */
         threads: z.number().int().min(1).max(256).optional(),
         /** Which export of the model runs. @default 'int8' */
         precision: z.enum(['int8', 'fp32']).default('int8'),

@@ -3,6 +3,7 @@
  * through a `parley serve inference` service (`inference.address` set), or served to others (role
  * `inference`). Rules from the plugins' manifests always run in this process, in front of the model.
  */
+import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
 import {
   createLayeredClassifier,
@@ -113,7 +114,9 @@ export async function startInferenceService(
       },
     ]);
   }
-  const { engine, close } = await startEngine(config, intents, logger);
+  // The service's main thread only does gRPC I/O (the workers featurise and run the model): one worker
+  // per core, where the in-process engine leaves a core to the assistant.
+  const { engine, close } = await startEngine(config, intents, logger, availableParallelism());
   try {
     const server = await startInferenceServer({
       engine,
@@ -147,17 +150,19 @@ async function startEngine(
   config: Config,
   intents: readonly IntentSpec[],
   logger: Logger,
+  defaultThreads?: number,
 ): Promise<{ engine: InferenceEngine; close: () => Promise<void> }> {
   const modelLogger = logger.child({ area: 'models' });
   const entry = await ensureSkillsModel(config.dataDir, intents, modelLogger);
   const { inference } = config;
+  const threads = inference.threads ?? defaultThreads;
   const engine = await createInferenceEngine({
     model: entry,
     precision: inference.precision,
     maxBatch: inference.maxBatch,
     maxQueueDelayMicros: inference.maxQueueDelayMicros,
     maxQueue: inference.maxQueue,
-    ...(inference.threads !== undefined && { threads: inference.threads }),
+    ...(threads !== undefined && { threads }),
   });
   const registry = openModelRegistry(modelRegistryDir(config.dataDir));
   let checking = false;

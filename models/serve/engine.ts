@@ -2,9 +2,10 @@
  * The inference engine: the dynamic batcher in front of a piscina pool of ONNX Runtime workers. The
  * gRPC server (`parley serve inference`) wraps it; the embedded `all` role uses it in-process.
  *
- * The path of one text: featurised on the calling thread with the served model's feature options ->
- * queued in the batcher -> packed with texts of similar length from its batch into typed arrays ->
- * transferred to a worker -> probabilities transferred back -> top-k and the out-of-scope rule applied here.
+ * The path of one text: checked here -> queued in the batcher -> sent with its batch to a worker, which
+ * featurises the texts, packs those of similar length into typed arrays and runs them -> probabilities
+ * transferred back -> top-k and the out-of-scope rule applied here. The serving thread does no per-text
+ * work beyond that, so it stays free for I/O however large the batches.
  *
  * A model swap loads the new version in the workers first, then routes new requests to it; requests
  * already queued keep the version they were admitted with (workers keep the previous session), so a swap
@@ -13,9 +14,8 @@
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
-import { featurize } from '../features/index.js';
 import { isOutOfScope } from '../model/index.js';
-import { packBatch, readOnnxMetadata, type OnnxModelMetadata, type PackedBatch } from '../onnx/index.js';
+import { readOnnxMetadata, type OnnxModelMetadata } from '../onnx/index.js';
 import type { ModelEntry } from '../registry/index.js';
 import { createBatcher, type BatcherStats } from './batcher.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
@@ -26,7 +26,7 @@ import {
   type ServedModel,
   type VersionedPrediction,
 } from './types.js';
-import type { WorkerTask } from './worker.js';
+import type { WorkerResult, WorkerTask } from './worker.js';
 
 export interface InferenceEngineOptions {
   /** The version to serve first. */
@@ -75,7 +75,7 @@ interface LoadedModel {
 }
 
 interface Item {
-  readonly ids: Uint32Array;
+  readonly text: string;
   readonly topK: number;
   readonly model: LoadedModel;
 }
@@ -86,7 +86,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
   const precision = options.precision ?? 'int8';
   const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
   const maxTextChars = options.maxTextChars ?? 4096;
-  const pool = new Piscina<WorkerTask, Float32Array>({
+  const pool = new Piscina<WorkerTask, WorkerResult>({
     filename: WORKER_FILE,
     minThreads: threads,
     maxThreads: threads,
@@ -97,12 +97,11 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     concurrentTasksPerWorker: 2,
   });
 
-  /** Runs the slices on a worker: the probabilities of their rows, slice after slice. */
-  const runOnPool = async (model: LoadedModel, slices: readonly PackedBatch[]): Promise<Float32Array> => {
-    const task: WorkerTask = { slices, version: model.served.version, path: model.path };
-    const transferList = slices.flatMap((slice) => [slice.ids.buffer, slice.weights.buffer]);
+  /** Runs a batch of texts on a worker. */
+  const runOnPool = async (model: LoadedModel, texts: readonly string[]): Promise<WorkerResult> => {
+    const task: WorkerTask = { texts, version: model.served.version, path: model.path };
     try {
-      return await pool.run(task, { transferList });
+      return await pool.run(task);
     } catch (error) {
       throw new InferenceError(
         InferenceErrorCode.ModelFailed,
@@ -131,8 +130,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     };
     // One batch per thread, at once: each idle worker takes one and loads the session, so the first real
     // requests do not wait for it (and a model the workers cannot load fails here, not later).
-    const warmUp = featurize('hello', metadata.features);
-    await Promise.all(Array.from({ length: threads }, () => runOnPool(loaded, [packBatch([warmUp])])));
+    await Promise.all(Array.from({ length: threads }, () => runOnPool(loaded, ['hello'])));
     return { ...loaded, served: { ...loaded.served, servingSince: new Date() } };
   };
 
@@ -153,22 +151,20 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     compatible: (a, b) => a.model === b.model,
     async run(items) {
       const model = items[0]!.model;
-      const { order, slices } = sliceByLength(items.map((item) => item.ids));
-      const probabilities = await runOnPool(model, slices);
+      const { probabilities, featureCounts } = await runOnPool(
+        model,
+        items.map((item) => item.text),
+      );
       const classes = model.metadata.labels.length;
-      const predictions = new Array<Prediction>(items.length);
-      order.forEach((index, row) => {
-        const item = items[index]!;
-        predictions[index] =
-          item.ids.length === 0
-            ? { intent: undefined, confidence: 0, top: [] }
-            : predictionOf(
-                model.metadata,
-                probabilities.subarray(row * classes, (row + 1) * classes),
-                item.topK,
-              );
-      });
-      return predictions;
+      return items.map((item, row) =>
+        featureCounts[row] === 0
+          ? { intent: undefined, confidence: 0, top: [] }
+          : predictionOf(
+              model.metadata,
+              probabilities.subarray(row * classes, (row + 1) * classes),
+              item.topK,
+            ),
+      );
     },
   });
 
@@ -191,7 +187,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
           `text ${index} is ${text.length} characters long; the limit is ${maxTextChars}`,
         );
       }
-      return { ids: featurize(text, model.metadata.features), topK, model };
+      return { text, topK, model };
     });
     if (predictOptions.deadline === undefined) return { items };
     // The batcher's clock is monotonic; deadlines arrive on the wall clock.
@@ -232,43 +228,6 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       await pool.destroy();
     },
   };
-}
-
-/**
- * Padding, in ids, worth one more ONNX Runtime run. The graph takes `[batch, longest]` ids, so a batch of
- * mixed lengths pays for its longest text on every row: with chat-sized texts (4 to ~140 ids, mean ~60)
- * a batch of 128 is ~60% padding. A run costs about as much as 250 ids (measured on the skills' model),
- * so cutting a sorted batch where the padding would pass that halves the model time of large batches.
- */
-const SLICE_PADDING_IDS = 256;
-
-/**
- * Sorts a batch's id lists by length and cuts it into slices, each packed to its own longest text.
- * `order[row]` is the index in `ids` of the row-th text of the slices, taken one after the other.
- */
-function sliceByLength(ids: readonly Uint32Array[]): { order: number[]; slices: PackedBatch[] } {
-  // Sort keys `length * n + index`: a typed-array sort, far cheaper than a comparator per pair.
-  const n = ids.length;
-  const keys = new Float64Array(n);
-  for (let index = 0; index < n; index++) keys[index] = ids[index]!.length * n + index;
-  keys.sort();
-  const order = Array.from(keys, (key) => key % n);
-  const slices: PackedBatch[] = [];
-  let slice: Uint32Array[] = [];
-  let sum = 0;
-  for (const index of order) {
-    const next = ids[index]!;
-    // Sorted, so `next` is the longest yet: the padding of the slice if `next` joins it.
-    if (slice.length > 0 && (slice.length + 1) * next.length - (sum + next.length) > SLICE_PADDING_IDS) {
-      slices.push(packBatch(slice));
-      slice = [];
-      sum = 0;
-    }
-    slice.push(next);
-    sum += next.length;
-  }
-  slices.push(packBatch(slice));
-  return { order, slices };
 }
 
 /** The best `topK` labels of one row, and the best one unless the model's out-of-scope rule says no. */
