@@ -141,6 +141,38 @@ for (const backend of storeBackends) {
       );
     });
 
+    it('conversations - a conversation deleted with its user is created anew by its next turn', async () => {
+      // The repository remembers conversation ids to record turns in one statement; a deleted row must
+      // send the next turn down the path that creates it.
+      const first = await store.users.upsert({ channel: 'web', platformUserId: `gone-${randomUUID()}` });
+      const turn = turnFor(first.id);
+      assert.equal(await store.conversations.recordTurn(turn), 'recorded');
+      const before = await store.conversations.load(turn.conversationKey);
+      assert.equal(await store.users.forget(first.id), true);
+      assert.equal(await store.conversations.load(turn.conversationKey), undefined);
+
+      const again = await store.users.upsert({ channel: 'web', platformUserId: `back-${randomUUID()}` });
+      assert.equal(await store.conversations.recordTurn(nextTurn(turn, { userId: again.id })), 'recorded');
+      const after = await store.conversations.load(turn.conversationKey);
+      assert.ok(after && before);
+      assert.notEqual(after.id, before.id);
+      assert.equal(after.userId, again.id);
+      assert.equal(await store.conversations.recordTurn(nextTurn(turn, { userId: again.id })), 'recorded');
+    });
+
+    it('conversations - concurrent hasProcessed calls (more than one query holds) each get their answer', async () => {
+      const recorded = turnFor(userId);
+      await store.conversations.recordTurn(recorded);
+      const ids = Array.from({ length: 600 }, (_, i) =>
+        i % 7 === 0 ? recorded.inbound.idempotencyId : `web:${randomUUID()}`,
+      );
+      const answers = await Promise.all(ids.map((id) => store.conversations.hasProcessed(id)));
+      assert.deepEqual(
+        answers,
+        ids.map((_, i) => i % 7 === 0),
+      );
+    });
+
     it('conversations - a write with a stale epoch is rejected and changes nothing', async () => {
       const turn = turnFor(userId, { epoch: 5 });
       await store.conversations.recordTurn(turn);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { BlindIndexPurpose } from './blind-index.js';
 import type { Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
@@ -104,7 +104,10 @@ export interface ConversationRepository {
    * @throws UnknownUserError when `turn.userId` does not exist
    */
   recordTurn(turn: Turn): Promise<RecordTurnResult>;
-  /** Whether an inbound message with this idempotency id has been recorded. */
+  /**
+   * Whether an inbound message with this idempotency id has been recorded. Concurrent calls share one
+   * query (see {@link batchedExists}).
+   */
   hasProcessed(idempotencyId: string): Promise<boolean>;
   /**
    * The replies recorded with the inbound message of this idempotency id, in the order they were given
@@ -122,15 +125,65 @@ export interface ConversationRepository {
 
 const CONVERSATIONS = 'conversations';
 
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/** Most keys in one query of {@link batchedExists}. */
+const LOOKUP_BATCH = 256;
+
+/**
+ * Coalesces existence checks by key: a check waits for the current microtasks, then goes with every other
+ * check made meanwhile as one query; while two queries run, new checks gather for the next. Under load a
+ * node asks for dozens of messages at once, and each query is a round trip to Postgres.
+ */
+function batchedExists(
+  query: (keys: Uint8Array[]) => Promise<Set<string>>,
+): (key: Uint8Array) => Promise<boolean> {
+  const maxInFlight = 2;
+  let waiting: Array<{ key: Uint8Array; resolve(found: boolean): void; reject(error: unknown): void }> = [];
+  let inFlight = 0;
+  const flush = (): void => {
+    if (waiting.length === 0 || inFlight >= maxInFlight) return;
+    const batch = waiting.slice(0, LOOKUP_BATCH);
+    waiting = waiting.slice(LOOKUP_BATCH);
+    inFlight += 1;
+    query(batch.map((check) => check.key))
+      .then(
+        (found) => batch.forEach((check) => check.resolve(found.has(hex(check.key)))),
+        (error: unknown) => batch.forEach((check) => check.reject(error)),
+      )
+      .finally(() => {
+        inFlight -= 1;
+        flush();
+      });
+  };
+  return (key) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ key, resolve, reject });
+      if (waiting.length === 1) queueMicrotask(flush);
+    });
+}
+
 /** Thrown inside the turn's transaction to roll it back when the inbound message is a duplicate. */
 class DuplicateTurn extends Error {
   override readonly name = 'DuplicateTurn';
 }
 
+/** Conversation ids remembered by key index (hex), so a turn can be recorded in one round trip. */
+const KNOWN_IDS = 10_000;
+
 export function createConversationRepository(ctx: RepositoryContext): ConversationRepository {
   const { sealer, blindIndex } = ctx;
   const indexOf = (key: string) => blindIndex.compute(BlindIndexPurpose.ConversationKey, key);
   const idempotencyIndexOf = (id: string) => blindIndex.compute(BlindIndexPurpose.IdempotencyId, id);
+  // A conversation's id never changes while its row lives; a stale entry (the row was deleted with its
+  // user) only sends a turn down the transaction path, which finds out.
+  const knownIds = new Map<string, string>();
+  const remember = (keyIndex: Uint8Array, id: string): void => {
+    const key = hex(keyIndex);
+    knownIds.delete(key);
+    knownIds.set(key, id);
+    if (knownIds.size > KNOWN_IDS) knownIds.delete(knownIds.keys().next().value!);
+  };
 
   /** Locks the conversation row, creating it with the turn's state when missing. */
   async function lockOrCreate(
@@ -227,6 +280,65 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     return 'recorded';
   }
 
+  const processed = batchedExists(async (indexes) => {
+    const rows = await ctx.db
+      .selectFrom('messages')
+      .select('idempotency_index')
+      .where('idempotency_index', 'in', indexes)
+      .where('direction', '=', 'inbound')
+      .execute();
+    return new Set(rows.map((row) => hex(row.idempotency_index)));
+  });
+
+  /**
+   * The turn in one statement (`parley_record_turn`, migration 0004), or `'retry'` when the function needs
+   * the conversation's id and this process does not know it (yet): then the transaction below does it.
+   */
+  async function recordInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
+    const known = knownIds.get(hex(keyIndex));
+    const id = known ?? randomUUID();
+    const now = new Date(ctx.clock());
+    const { inbound } = turn;
+    const inboundIndex = idempotencyIndexOf(inbound.idempotencyId);
+    const inboundId = randomUUID();
+    const replies = [];
+    for (const reply of turn.outbound) {
+      const replyId = randomUUID();
+      replies.push({
+        id: replyId,
+        index: hex(idempotencyIndexOf(reply.id)),
+        sealedId: hex(await sealer.sealText(reply.id, fieldAad('messages', 'idempotency_id', replyId))),
+        content: hex(
+          await sealer.sealJson(reply.content, fieldAad('messages', 'content', replyId), 'outbound content'),
+        ),
+        sentAt: new Date(reply.sentAt).toISOString(),
+      });
+    }
+    const sealedKey =
+      known === undefined
+        ? await sealer.sealText(turn.conversationKey, fieldAad(CONVERSATIONS, 'conversation_key', id))
+        : null;
+    const { rows } = await sql<{ result: string }>`
+      select parley_record_turn(
+        ${keyIndex}, ${id}, ${sealedKey}, ${turn.channel}, ${turn.userId},
+        ${await sealer.sealJson(turn.state, fieldAad(CONVERSATIONS, 'state', id), 'state')},
+        ${turn.epoch ?? null}, ${turn.writer ?? null}, ${sealer.codec.id}, ${now},
+        ${inboundId}, ${inboundIndex},
+        ${await sealer.sealText(inbound.idempotencyId, fieldAad('messages', 'idempotency_id', inboundId))},
+        ${await sealer.sealJson(inbound.content, fieldAad('messages', 'content', inboundId), 'inbound content')},
+        ${new Date(inbound.sentAt)}, ${JSON.stringify(replies)}::jsonb
+      ) as result`.execute(ctx.db);
+    const result = rows[0]?.result ?? '';
+    if (result === 'recorded') {
+      remember(keyIndex, id);
+      return 'recorded';
+    }
+    if (result === 'duplicate') return 'duplicate';
+    if (result.startsWith('stale ')) throw new StaleEpochError(id, turn.epoch ?? 0, Number(result.slice(6)));
+    knownIds.delete(hex(keyIndex));
+    return 'retry';
+  }
+
   return {
     async load(conversationKey) {
       const row = await ctx.db
@@ -235,6 +347,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         .where('conversation_key_index', '=', indexOf(conversationKey))
         .executeTakeFirst();
       if (row === undefined) return undefined;
+      remember(row.conversation_key_index, row.id);
       const base = {
         id: row.id,
         key: await sealer.openText(row.conversation_key, fieldAad(CONVERSATIONS, 'conversation_key', row.id)),
@@ -250,7 +363,9 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       validateTurn(turn);
       const keyIndex = indexOf(turn.conversationKey);
       try {
-        return await inTransaction(ctx.db, async (trx) => {
+        const fast = await recordInOneStatement(turn, keyIndex);
+        if (fast !== 'retry') return fast;
+        const recorded = await inTransaction(ctx.db, async (trx) => {
           const now = new Date(ctx.clock());
           const conversation = await lockOrCreate(trx, turn, keyIndex, now);
           if (turn.epoch !== undefined && turn.epoch < conversation.epoch) {
@@ -276,8 +391,10 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
               .where('id', '=', conversation.id)
               .execute();
           }
+          remember(keyIndex, conversation.id);
           return 'recorded' as const;
         });
+        return recorded;
       } catch (error) {
         if (error instanceof DuplicateTurn) return 'duplicate';
         if (sqlStateOf(error) === SqlState.ForeignKeyViolation) {
@@ -287,14 +404,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       }
     },
 
-    async hasProcessed(idempotencyId) {
-      const row = await ctx.db
-        .selectFrom('messages')
-        .select('id')
-        .where('idempotency_index', '=', idempotencyIndexOf(idempotencyId))
-        .where('direction', '=', 'inbound')
-        .executeTakeFirst();
-      return row !== undefined;
+    hasProcessed(idempotencyId) {
+      return processed(idempotencyIndexOf(idempotencyId));
     },
 
     async repliesTo(idempotencyId) {

@@ -32,9 +32,16 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+// Making an Intl.DateTimeFormat costs ~100 µs: keep the answer until TZ changes.
+let system: { readonly tz: string | undefined; readonly zone: string } | undefined;
+
 /** The zone this process runs in. */
 export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const tz = process.env.TZ;
+  if (system === undefined || system.tz !== tz) {
+    system = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone };
+  }
+  return system.zone;
 }
 
 function cityKey(name: string): string {

@@ -6,6 +6,7 @@ import { StoreMigrationError } from '../errors.js';
 import * as initial from './0001_initial.js';
 import { idempotencyIndexMigration } from './0002_idempotency_index.js';
 import * as fencingRecords from './0003_fencing_records.js';
+import * as recordTurn from './0004_record_turn.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -21,6 +22,7 @@ export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migr
   '0001_initial': () => initial,
   '0002_idempotency_index': idempotencyIndexMigration,
   '0003_fencing_records': () => fencingRecords,
+  '0004_record_turn': () => recordTurn,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */

@@ -133,7 +133,12 @@ export async function startGateway(options: {
   shards: number;
   leaseTtl: string;
 }): Promise<TestGateway> {
-  const nc = await connect({ servers: options.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const nc = await connect({
+    servers: options.natsUrl,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    noAsyncTraces: true, // as app/cluster.ts connects
+  });
   const problems: Array<{ message: string; object: Record<string, unknown> }> = [];
   const record = (object: Record<string, unknown>, message: string): void =>
     void problems.push({ message, object });

@@ -89,7 +89,12 @@ async function answersInOutStream(nc: NatsConnection, run: string): Promise<Map<
   return counts;
 }
 
-async function verify(cluster: Cluster, run: string, results: Map<string, TurnResult>): Promise<void> {
+async function verify(
+  cluster: Cluster,
+  run: string,
+  results: Map<string, TurnResult>,
+  step: (what: string) => void,
+): Promise<void> {
   // Every ask answered with the replies of its turn.
   assert.equal(results.size, CONVERSATIONS * MESSAGES, 'every ask answered');
   for (const [id, result] of results) assert.ok(result.replies.length >= 1, `${id} has replies`);
@@ -103,12 +108,14 @@ async function verify(cluster: Cluster, run: string, results: Map<string, TurnRe
   } finally {
     await nc.close();
   }
+  step('OUT stream read');
   assert.equal(answers.size, CONVERSATIONS * MESSAGES, 'an answer for every message in the OUT stream');
   const repeated = [...answers].filter(([, n]) => n !== 1);
   assert.deepEqual(repeated, [], 'no message answered twice');
 
   // Recorded once, in order, and never by two nodes at once.
   await using store = await openStore(cluster.database.url);
+  step('store open');
   const writerOfEpoch = new Map<number, string>();
   for (let c = 0; c < CONVERSATIONS; c++) {
     const log = await store.conversations.turnLog(`web:${run}-c${c}`);
@@ -225,7 +232,8 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
           return scenario.disrupt(cluster).then(() => step('disrupted'));
         });
         step('load answered; verifying');
-        await verify(cluster, run, results);
+        await verify(cluster, run, results, step);
+        step('verified');
       } catch (error) {
         // What the nodes said about it: every log line in a file, the warnings here.
         for (const core of cluster.nodes) {
@@ -259,7 +267,9 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
         throw error;
       } finally {
         await gateway?.[Symbol.asyncDispose]();
+        step('gateway stopped');
         await Promise.all(cluster.nodes.map((core) => core[Symbol.asyncDispose]()));
+        step('nodes stopped');
       }
     });
   }
