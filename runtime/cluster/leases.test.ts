@@ -1,6 +1,12 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { startNatsServer, type TestNatsServer } from '../../test/testkit/index.js';
 import { assignShards } from '../internal.js';
+import { silentLogger } from '../logger.js';
+import { LeaseManager, shardKey, type LeaseClaim } from './leases.js';
 
 const owners = (shards: number, nodes: readonly string[]): Map<number, string> => {
   const owner = new Map<number, string>();
@@ -41,4 +47,79 @@ describe('cluster - shard assignment', () => {
     assert.equal(toD, 32);
     assert.ok(moved <= 16, `only ${moved} shards moved between the old nodes`);
   });
+});
+
+describe('cluster - leases in NATS KV', () => {
+  let nats: TestNatsServer;
+  let nc: NatsConnection;
+  before(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await nc.close();
+    await nats[Symbol.asyncDispose]();
+  });
+
+  it(
+    'leases - a drain deletes its leases even while a renewal is still on its way',
+    { timeout: 20_000 },
+    async () => {
+      const kvm = new Kvm(nc);
+      const leases = await kvm.create('test_leases_drain', { ttl: 30_000, history: 1 });
+      const nodes = await kvm.create('test_nodes_drain', { ttl: 30_000, history: 1 });
+      // Renewals answered slowly: when a lease's work has finished and it is deleted, a renewal of it is
+      // still in flight, so the revision the delete would name is about to change.
+      let slow = false;
+      const slowLeases = new Proxy(leases, {
+        get(target, property, receiver) {
+          if (property === 'update') {
+            return async (...args: Parameters<typeof leases.update>) => {
+              const revision = await target.update(...args);
+              if (slow) await sleep(300); // written, but the answer is late
+              return revision;
+            };
+          }
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const claim = (shard: number): LeaseClaim => ({
+        key: shardKey(shard),
+        acquired: () => Promise.resolve(),
+        releasing: () => sleep(250), // in-flight work finishing, while renewals go on
+        lost: () => Promise.resolve(),
+      });
+      const manager = new LeaseManager({
+        leases: slowLeases,
+        nodes,
+        nodeId: 'node-a',
+        shards: 2,
+        leaseTtlMs: 30_000,
+        renewIntervalMs: 100,
+        takesShards: true,
+        shardClaim: claim,
+        logger: silentLogger,
+      });
+      await manager.start();
+      for (let i = 0; i < 100 && manager.held().length < 2; i++) await sleep(20); // takes run detached
+      assert.deepEqual(
+        manager
+          .held()
+          .map((lease) => lease.key)
+          .sort(),
+        ['shard.0', 'shard.1'],
+      );
+      slow = true;
+      await sleep(150); // a renewal round is under way
+      await manager.drain();
+      for (const key of ['shard.0', 'shard.1']) {
+        const entry = await leases.get(key);
+        assert.ok(
+          entry === null || entry.operation !== 'PUT',
+          `${key} deleted by the drain, not left to expire`,
+        );
+      }
+    },
+  );
 });

@@ -56,6 +56,8 @@ interface HeldLease {
   /** Local time the last successful renewal (or the take) was sent. */
   renewedAt: number;
   state: 'held' | 'releasing';
+  /** The renewal under way, if any: a release waits for it, or its delete would name a stale revision. */
+  renewing?: Promise<unknown> | undefined;
 }
 
 export interface LeaseManagerOptions {
@@ -159,7 +161,9 @@ export class LeaseManager {
           this.#again = false;
           await Promise.all([this.#announce(), this.#renewAll()]);
           if (!this.#draining) await this.#balance();
-        } while (this.#again && !this.#stopped);
+          // Not again once draining: a drain waits for this round, and renewals slower than the interval
+          // would otherwise keep it going for ever. The timer still renews what is held until released.
+        } while (this.#again && !this.#stopped && !this.#draining);
       } catch (error) {
         this.#options.logger.warn(
           { err: error, node: this.#options.nodeId },
@@ -183,8 +187,10 @@ export class LeaseManager {
 
   async #renew(lease: HeldLease): Promise<void> {
     const sentAt = Date.now();
+    const renewal = this.#options.leases.update(lease.claim.key, this.#value(), lease.revision);
+    lease.renewing = renewal.catch(() => undefined);
     try {
-      lease.revision = await this.#options.leases.update(lease.claim.key, this.#value(), lease.revision);
+      lease.revision = await renewal;
       lease.renewedAt = sentAt;
     } catch (error) {
       if (this.#held.get(lease.claim.key) !== lease) return;
@@ -283,6 +289,7 @@ export class LeaseManager {
     }
     if (this.#held.get(lease.claim.key) !== lease) return; // lost meanwhile
     this.#held.delete(lease.claim.key);
+    await lease.renewing; // no renewal starts after this: the lease is no longer held
     try {
       await this.#options.leases.delete(lease.claim.key, { previousSeq: lease.revision });
       this.#options.logger.info({ lease: lease.claim.key, node: this.#options.nodeId }, 'lease released');

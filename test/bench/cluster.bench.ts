@@ -30,6 +30,7 @@ import { createTestDatabase, startNatsServer } from '../testkit/index.js';
 import {
   leaseOwners,
   loadMessage,
+  logLine,
   resetCluster,
   clusterStarters,
   until,
@@ -218,9 +219,14 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     for (const node of nodes) {
-      for (const entry of node.logs.filter((e) => Number(e.level) >= 40).slice(-5)) {
-        console.error(`${node.nodeId}: ${JSON.stringify(entry).slice(0, 500)}`);
-      }
+      const notable = node.logs.filter((e) => Number(e.level) >= 40 || /lease/.test(String(e.msg)));
+      for (const entry of notable.slice(-12)) console.error(`${node.nodeId}: ${logLine(entry)}`);
+    }
+    if (gateway) {
+      const owners = await leaseOwners(gateway.nc, 5000).catch(() => new Map<string, string>());
+      const counts = new Map<string, number>();
+      for (const owner of owners.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+      console.error(`lease owners: ${JSON.stringify(Object.fromEntries(counts))} of ${SHARDS} shards`);
     }
     for (const problem of gateway?.problems.slice(-5) ?? []) {
       console.error(`gateway: ${problem.message} ${JSON.stringify(problem.object).slice(0, 500)}`);

@@ -175,6 +175,14 @@ export async function startGateway(options: {
   };
 }
 
+/** A node's log entry on one line: time, message, the fields that say which, and the error's message. */
+export function logLine(entry: Record<string, unknown>): string {
+  const { time, msg, err, level: _level, pid: _pid, hostname: _hostname, ...fields } = entry;
+  const error = err && typeof err === 'object' && 'message' in err ? ` (${String(err.message)})` : '';
+  const at = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';
+  return `${at} ${String(msg)} ${JSON.stringify(fields)}${error}`.slice(0, 400);
+}
+
 const TEXTS = ['hello', 'help', 'thanks', 'what time is it', 'bye'];
 
 /** Message `k` of test conversation `c` in run `run`: web channel, ids `load:<run>:c<c>:<k>`. */

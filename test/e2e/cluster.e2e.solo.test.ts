@@ -26,6 +26,7 @@ import {
 import {
   leaseOwners,
   loadMessage,
+  logLine,
   resetCluster,
   clusterStarters,
   until,
@@ -169,7 +170,7 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
       disrupt: async (cluster) => {
         const node = cluster.nodes[2]!;
         const timer = setTimeout(() => {
-          const tail = node.logs.slice(-20).map((entry) => JSON.stringify(entry).slice(0, 400));
+          const tail = node.logs.slice(-20).map(logLine);
           console.error(`core-2 did not exit 60 s after SIGTERM; its last logs:\n${tail.join('\n')}`);
         }, 60_000);
         try {
@@ -241,7 +242,7 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
           await writeFile(file, core.logs.map((entry) => JSON.stringify(entry)).join('\n'));
           console.error(`${core.nodeId}: ${core.logs.length} log lines in ${file}`);
           for (const entry of core.logs.filter((e) => Number(e.level) >= 40).slice(-5)) {
-            console.error(`${core.nodeId}: ${JSON.stringify(entry).slice(0, 600)}`);
+            console.error(`${core.nodeId}: ${logLine(entry)}`);
           }
         }
         if (gateway && !gateway.nc.isClosed()) {
