@@ -86,14 +86,19 @@ async function openPostgres(
     // No `query_timeout`: in pg 8 it leaves the timed-out client half open and back in the pool.
     keepAlive: true,
   });
-  // An idle client losing its connection emits 'error' on the pool; unhandled, that would crash the process.
-  pool.on('error', (error) => {
+  const report = (error: Error): void => {
     try {
       onBackgroundError(error);
     } catch {
-      // A failing logger must not turn a dropped idle connection into a crash.
+      // A failing logger must not turn a dropped connection into a crash.
     }
-  });
+  };
+  // An idle client losing its connection emits 'error' on the pool; unhandled, that would crash the process.
+  pool.on('error', report);
+  // So does a checked-out one (the pool listens only while it is idle): a server shutting down sends
+  // FATAL to every session, including those between two statements of a transaction. The statement under
+  // way fails on its own, and the pool drops the client when it comes back.
+  pool.on('connect', (client) => client.on('error', report));
   return {
     backend: 'postgres',
     dialect: new PostgresDialect({ pool }),

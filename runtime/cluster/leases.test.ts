@@ -81,7 +81,7 @@ describe('cluster - leases in NATS KV', () => {
             };
           }
           const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
       const claim = (shard: number): LeaseClaim => ({

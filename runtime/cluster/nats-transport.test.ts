@@ -26,10 +26,14 @@ interface Where {
 type ProbeMessage =
   | ({ readonly type: 'where'; readonly id?: string } & Ask<Where>)
   | ({ readonly type: 'boom' } & Ask<never>)
-  | ({ readonly type: 'flaky'; readonly failures: number } & Ask<number>);
+  | ({ readonly type: 'flaky'; readonly failures: number } & Ask<number>)
+  | ({ readonly type: 'ordered'; readonly n: number; readonly failFirst: boolean } & Ask<number>);
 
 const SHARDS = 8;
 const flakyTries = new Map<string, number>();
+/** `ordered` messages as their entity handled them, by entity id; and those that failed once already. */
+const handledInOrder = new Map<string, number[]>();
+const failedOnce = new Set<string>();
 
 interface Node extends AsyncDisposable {
   readonly system: ActorSystem;
@@ -54,6 +58,16 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     create: () => ({
       receive(message: ProbeMessage, ctx: EntityContext<ProbeMessage, { count: number }>) {
         if (message.type === 'boom') throw new Error('probe exploded');
+        if (message.type === 'ordered') {
+          const attempt = `${ctx.id}:${message.n}`;
+          if (message.failFirst && !failedOnce.has(attempt)) {
+            failedOnce.add(attempt);
+            throw new Error('a hiccup'); // not a passing problem: counts towards maxDeliver
+          }
+          handledInOrder.set(ctx.id, [...(handledInOrder.get(ctx.id) ?? []), message.n]);
+          ctx.respond(message, message.n);
+          return;
+        }
         if (message.type === 'flaky') {
           // A store that is down for the first `failures` tries (counted outside: a failure restarts the actor).
           const tries = (flakyTries.get(ctx.id) ?? 0) + 1;
@@ -254,6 +268,17 @@ describe('cluster - NATS transport', () => {
     const again = (await probe.ask({ type: 'where', id: 'client-msg-1' }, { timeout: 10_000 })) as Where;
     assert.equal(first.node, 'again-a');
     assert.equal(again.node, 'again-a');
+  });
+
+  it("cluster - a message that fails and is retried still comes before its entity's later messages", async () => {
+    await using a = await startNode(nats.url, 'order-a', { prefix: 'order', shards: 1, maxDeliver: 3 });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const entity = a.system.entity<ProbeMessage>('probe', 'o');
+    const answers = await Promise.all(
+      [1, 2, 3].map((n) => entity.ask({ type: 'ordered', n, failFirst: n === 1 }, { timeout: 20_000 })),
+    );
+    assert.deepEqual(answers, [1, 2, 3]);
+    assert.deepEqual(handledInOrder.get('o'), [1, 2, 3], 'the retried first message before the others');
   });
 
   it('cluster - a passing failure is retried past maxDeliver and answered, not dead-lettered', async () => {

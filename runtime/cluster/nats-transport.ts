@@ -143,7 +143,16 @@ interface HostedShard {
   closing: boolean;
   inFlight: number;
   idle: (() => void)[];
+  /**
+   * Per entity (`kind/id`), the last of its messages handed to it: the next one waits for it, so a
+   * message that fails and is retried still comes before the entity's later ones.
+   */
+  readonly lines: Map<string, Promise<void>>;
 }
+
+/** What one delivery of a message to its entity came to. */
+type Delivery =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
 
 /** Pause before a consumer whose pull ended unexpectedly is opened again. */
 const CONSUMER_RETRY_MS = 250;
@@ -459,7 +468,15 @@ class JetStreamTransport implements NatsTransport {
       max_ack_pending: this.options.maxInFlightPerShard,
       max_deliver: -1,
     });
-    const hosted: HostedShard = { shard, epoch, messages: undefined, closing: false, inFlight: 0, idle: [] };
+    const hosted: HostedShard = {
+      shard,
+      epoch,
+      messages: undefined,
+      closing: false,
+      inFlight: 0,
+      idle: [],
+      lines: new Map(),
+    };
     this.#shards.set(shard, hosted);
     void this.#consumeWhile({
       stream: names.inStream,
@@ -529,61 +546,90 @@ class JetStreamTransport implements NatsTransport {
       return;
     }
     hosted.inFlight++;
+    // In-progress acks from now on: a message waiting behind its entity's earlier one is not redelivered.
     const working = setInterval(() => msg.working(), Math.max(500, this.options.ackWaitMs / 3));
-    let settled = false;
-    const done = (): void => {
-      clearInterval(working);
-      hosted.inFlight--;
-      if (hosted.inFlight === 0) for (const wake of hosted.idle.splice(0)) wake();
-    };
-    const sink: ReplySink = {
-      resolve: (value) => {
-        if (settled) return;
-        settled = true;
-        void this.#answer(msg, 'ok', value)
-          .then(() => msg.ack())
-          .catch((error: unknown) => {
-            this.#logger.warn(
-              { err: error, shard: hosted.shard },
-              'could not publish an answer; redelivering',
-            );
-            msg.nak(1000);
-          })
-          .finally(done);
-      },
-      reject: (error) => {
-        if (settled) return;
-        settled = true;
-        void this.#failed(hosted, msg, kind, id, error).finally(done);
-      },
-    };
-    try {
-      this.#host!.deliver({ kind, id }, message, sink, hosted.epoch);
-    } catch (error) {
-      sink.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    // A tell has no answer: the message is done once it is in the mailbox.
-    if (!msg.headers?.has(ClusterHeader.ReplyTo) && !settled) sink.resolve(undefined);
+    const key = `${kind}/${id}`;
+    const line: Promise<void> = (hosted.lines.get(key) ?? Promise.resolve())
+      .then(() => this.#process(hosted, msg, kind, id, message))
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error, entity: key, shard: hosted.shard }, 'handling a message failed');
+      })
+      .finally(() => {
+        clearInterval(working);
+        if (hosted.lines.get(key) === line) hosted.lines.delete(key);
+        hosted.inFlight--;
+        if (hosted.inFlight === 0) for (const wake of hosted.idle.splice(0)) wake();
+      });
+    hosted.lines.set(key, line);
   }
 
-  async #failed(hosted: HostedShard, msg: JsMsg, kind: string, id: string, error: Error): Promise<void> {
-    // Not the message's fault: this node is stopping or gave the shard up; the next owner gets it.
-    if (hosted.closing || error instanceof SystemShutDownError || error instanceof ActorStoppedError) return;
-    const deliveries = msg.info.deliveryCount;
-    const transient = this.#isTransient(error);
-    if (transient || deliveries < this.options.maxDeliver) {
-      const delay = Math.min(transient ? 5_000 : 30_000, 500 * 2 ** (Math.min(deliveries, 10) - 1));
+  /**
+   * Hands a message to its entity and settles it: answered and acked; or, when it fails, delivered again
+   * here after a delay (the entity's next message waits meanwhile, so order holds), until it succeeds or,
+   * unless the failure is a passing one (`isTransient`), `maxDeliver` deliveries have failed: then it is
+   * dead-lettered and the asker gets the error. A node that stops or gives the shard up leaves the message
+   * unacknowledged for the next owner.
+   */
+  async #process(hosted: HostedShard, msg: JsMsg, kind: string, id: string, message: unknown): Promise<void> {
+    // Deliveries before this consumer's (another owner's) count too.
+    for (let delivery = msg.info.deliveryCount; ; delivery++) {
+      if (hosted.closing) return;
+      const outcome = await this.#deliver(hosted, kind, id, message, msg.headers?.has(ClusterHeader.ReplyTo));
+      if (outcome.ok) {
+        try {
+          await this.#answer(msg, 'ok', outcome.value);
+          msg.ack();
+        } catch (error) {
+          // The turn is stored: its redelivery is answered from the store.
+          this.#logger.warn({ err: error, shard: hosted.shard }, 'could not publish an answer; redelivering');
+          msg.nak(1000);
+        }
+        return;
+      }
+      const { error } = outcome;
+      // Not the message's fault: this node is stopping or gave the shard up; the next owner gets it.
+      if (hosted.closing || error instanceof SystemShutDownError || error instanceof ActorStoppedError)
+        return;
+      const transient = this.#isTransient(error);
+      if (!transient && delivery >= this.options.maxDeliver) {
+        await this.#deadLetter(hosted, msg, `failed ${delivery} times: ${describe(error)}`);
+        await this.#answer(msg, 'error', { name: error.name, message: error.message }).catch(() => undefined);
+        return;
+      }
+      const delay = Math.min(transient ? 5_000 : 30_000, 500 * 2 ** (Math.min(delivery, 10) - 1));
       this.#logger.warn(
-        { err: error, entity: `${kind}/${id}`, shard: hosted.shard, delivery: deliveries, retryInMs: delay },
+        { err: error, entity: `${kind}/${id}`, shard: hosted.shard, delivery, retryInMs: delay },
         transient
-          ? 'message failed on a passing problem; it will be redelivered until that is over'
-          : 'message failed; it will be redelivered',
+          ? 'message failed on a passing problem; delivering it again until that is over'
+          : 'message failed; delivering it again',
       );
-      msg.nak(delay);
-      return;
+      const until = Date.now() + delay;
+      while (!hosted.closing && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, until - Date.now())));
+      }
     }
-    await this.#deadLetter(hosted, msg, `failed ${deliveries} times: ${describe(error)}`);
-    await this.#answer(msg, 'error', { name: error.name, message: error.message }).catch(() => undefined);
+  }
+
+  /** One delivery to the entity: its answer (a tell: once it is in the mailbox) or its failure. */
+  #deliver(
+    hosted: HostedShard,
+    kind: string,
+    id: string,
+    message: unknown,
+    expectsAnswer: boolean | undefined,
+  ): Promise<Delivery> {
+    return new Promise((resolve) => {
+      const sink: ReplySink = {
+        resolve: (value) => resolve({ ok: true, value }),
+        reject: (error) => resolve({ ok: false, error }),
+      };
+      try {
+        this.#host!.deliver({ kind, id }, message, sink, hosted.epoch);
+      } catch (error) {
+        resolve({ ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+      if (!expectsAnswer) resolve({ ok: true, value: undefined });
+    });
   }
 
   async #deadLetter(hosted: HostedShard, msg: JsMsg, reason: string): Promise<void> {

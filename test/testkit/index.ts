@@ -12,3 +12,5 @@ export { makeDevCertificates, MAKE_DEV_CERTS_SCRIPT } from './tls.js';
 export type { DevCertificates } from './tls.js';
 export { startNatsServer } from './nats.js';
 export type { TestNatsServer, TestNatsServerOptions } from './nats.js';
+export { postgresBinDir, startPostgresServer } from './postgres-server.js';
+export type { TestPostgresServer } from './postgres-server.js';

@@ -286,7 +286,7 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   probe.listen(0, HOST);
   await once(probe, 'listening');
