@@ -329,19 +329,25 @@ export class LeaseManager {
     return JSON.stringify({ node: this.#options.nodeId, at: Date.now() });
   }
 
+  // Bounded by the renew interval: the next round's renewals wait for this one, so a read that hangs
+  // (it happened under load: the key listing's consumer went quiet) must not stop them.
   #readLeases(): Promise<Map<string, LeaseView>> {
-    return readLeases(this.#options.leases, this.#options.leaseTtlMs);
+    return readLeases(this.#options.leases, this.#options.leaseTtlMs, this.#options.renewIntervalMs);
   }
 
   #readNodes(): Promise<NodeView[]> {
-    return readNodes(this.#options.nodes, this.#options.leaseTtlMs);
+    return readNodes(this.#options.nodes, this.#options.leaseTtlMs, this.#options.renewIntervalMs);
   }
 }
 
 /** The live leases in a bucket (entries older than the lease time are about to expire and left out). */
-export async function readLeases(bucket: KV, leaseTtlMs: number): Promise<Map<string, LeaseView>> {
+export async function readLeases(
+  bucket: KV,
+  leaseTtlMs: number,
+  timeoutMs = READ_TIMEOUT_MS,
+): Promise<Map<string, LeaseView>> {
   const views = new Map<string, LeaseView>();
-  for (const entry of await readAll(bucket)) {
+  for (const entry of await readAll(bucket, timeoutMs)) {
     if (Date.now() - entry.created.getTime() > leaseTtlMs) continue;
     const { node } = entry.json<{ node: string }>();
     views.set(entry.key, { key: entry.key, node, revision: entry.revision, writtenAt: entry.created });
@@ -350,9 +356,13 @@ export async function readLeases(bucket: KV, leaseTtlMs: number): Promise<Map<st
 }
 
 /** The nodes that announced themselves within the lease time. */
-export async function readNodes(bucket: KV, leaseTtlMs: number): Promise<NodeView[]> {
+export async function readNodes(
+  bucket: KV,
+  leaseTtlMs: number,
+  timeoutMs = READ_TIMEOUT_MS,
+): Promise<NodeView[]> {
   const views: NodeView[] = [];
-  for (const entry of await readAll(bucket)) {
+  for (const entry of await readAll(bucket, timeoutMs)) {
     if (Date.now() - entry.created.getTime() > leaseTtlMs) continue;
     const { draining, takesShards } = entry.json<{ draining: boolean; takesShards: boolean }>();
     views.push({ node: entry.key, draining, takesShards, seenAt: entry.created });
@@ -360,9 +370,23 @@ export async function readNodes(bucket: KV, leaseTtlMs: number): Promise<NodeVie
   return views.sort((a, b) => a.node.localeCompare(b.node));
 }
 
-async function readAll(bucket: KV): Promise<KvEntry[]> {
+const READ_TIMEOUT_MS = 5000;
+
+/** Every live entry of a bucket; rejects after `timeoutMs` rather than answer with part of it. */
+async function readAll(bucket: KV, timeoutMs: number): Promise<KvEntry[]> {
+  const listing = await bucket.keys();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    listing.stop();
+  }, timeoutMs);
   const keys: string[] = [];
-  for await (const key of await bucket.keys()) keys.push(key);
+  try {
+    for await (const key of listing) keys.push(key);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) throw new Error(`listing the keys of a bucket took over ${timeoutMs} ms`);
   const entries = await Promise.all(keys.map((key) => bucket.get(key)));
   return entries.filter((entry): entry is KvEntry => entry !== null && entry.operation === 'PUT');
 }
