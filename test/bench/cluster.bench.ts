@@ -30,7 +30,7 @@ import { createTestDatabase, startNatsServer } from '../testkit/index.js';
 import {
   leaseOwners,
   loadMessage,
-  logLine,
+  reportClusterFailure,
   resetCluster,
   clusterStarters,
   until,
@@ -195,16 +195,15 @@ async function main(): Promise<void> {
     shards: SHARDS,
     leaseTtl: LEASE_TTL,
   });
-  const node = (i: number): Promise<CoreNode> => start.core(i);
   let gateway: TestGateway | undefined;
   const failovers: number[] = [];
   try {
     await resetCluster(nats.url);
-    nodes.push(await node(0));
+    nodes.push(await start.core(0));
     gateway = await start.gateway('gateway');
     await waitForOwners(gateway.nc, 1);
     rows.push(await measure('Parley, 1 core node', conversationLoad(gateway, 'one')));
-    nodes.push(...(await Promise.all([1, 2].map(node))));
+    nodes.push(...(await Promise.all([1, 2].map(start.core))));
     await waitForOwners(gateway.nc, 3);
     rows.push(await measure('Parley, 3 core nodes', conversationLoad(gateway, 'three')));
 
@@ -214,23 +213,11 @@ async function main(): Promise<void> {
       console.error(`failover ${round + 1}: ${Math.round(failovers.at(-1)!)} ms`);
       // Back to three nodes for the next round.
       await victim[Symbol.asyncDispose]();
-      nodes[nodes.indexOf(victim)] = await node(nodes.indexOf(victim));
+      nodes[nodes.indexOf(victim)] = await start.core(nodes.indexOf(victim));
       await waitForOwners(gateway.nc, 3);
     }
   } catch (error) {
-    for (const node of nodes) {
-      const notable = node.logs.filter((e) => Number(e.level) >= 40 || /lease/.test(String(e.msg)));
-      for (const entry of notable.slice(-12)) console.error(`${node.nodeId}: ${logLine(entry)}`);
-    }
-    if (gateway) {
-      const owners = await leaseOwners(gateway.nc, 5000).catch(() => new Map<string, string>());
-      const counts = new Map<string, number>();
-      for (const owner of owners.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
-      console.error(`lease owners: ${JSON.stringify(Object.fromEntries(counts))} of ${SHARDS} shards`);
-    }
-    for (const problem of gateway?.problems.slice(-5) ?? []) {
-      console.error(`gateway: ${problem.message} ${JSON.stringify(problem.object).slice(0, 500)}`);
-    }
+    await reportClusterFailure({ label: 'bench', nodes, gateway });
     throw error;
   } finally {
     await gateway?.[Symbol.asyncDispose]();

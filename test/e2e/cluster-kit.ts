@@ -2,7 +2,7 @@
  * Pieces of a real cluster for the end-to-end test and `make bench-cluster`: `core` nodes as `parley start`
  * processes, and this process as a gateway that hands conversations' messages to them over NATS.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -181,6 +181,51 @@ export function logLine(entry: Record<string, unknown>): string {
   const error = err && typeof err === 'object' && 'message' in err ? ` (${String(err.message)})` : '';
   const at = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';
   return `${at} ${String(msg)} ${JSON.stringify(fields)}${error}`.slice(0, 400);
+}
+
+/**
+ * What a failing cluster run looked like, on stderr: each node's warnings and lease changes (every log
+ * line also in `<logDir>/parley-cluster-<label>-<node>.log` when `logDir` is given), who owns the shards,
+ * the IN and OUT streams' consumers, and the gateway's last problems.
+ */
+export async function reportClusterFailure(options: {
+  readonly label: string;
+  readonly nodes: readonly CoreNode[];
+  readonly gateway: TestGateway | undefined;
+  readonly logDir?: string;
+}): Promise<void> {
+  const { label, nodes, gateway, logDir } = options;
+  for (const node of nodes) {
+    if (logDir !== undefined) {
+      const file = join(logDir, `parley-cluster-${label}-${node.nodeId}.log`);
+      await writeFile(file, node.logs.map((entry) => JSON.stringify(entry)).join('\n'));
+      console.error(`${node.nodeId}: ${node.logs.length} log lines in ${file}`);
+    }
+    const notable = node.logs.filter((e) => Number(e.level) >= 40 || /lease/.test(String(e.msg)));
+    for (const entry of notable.slice(-12)) console.error(`${node.nodeId}: ${logLine(entry)}`);
+  }
+  if (gateway && !gateway.nc.isClosed()) {
+    const owners = await leaseOwners(gateway.nc, 5000).catch(() => new Map<string, string>());
+    const counts = new Map<string, number>();
+    for (const owner of owners.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    console.error(`lease owners: ${JSON.stringify(Object.fromEntries(counts))}`);
+    const jsm = await jetstreamManager(gateway.nc);
+    const inbound = await jsm.streams.info('PARLEY_IN').catch(() => undefined);
+    console.error(`PARLEY_IN: ${inbound?.state.messages} messages waiting`);
+    for await (const info of jsm.consumers.list('PARLEY_IN')) {
+      console.error(
+        `  ${info.name}: pending ${info.num_pending}, unacked ${info.num_ack_pending}, redelivered ${info.num_redelivered}`,
+      );
+    }
+    const out = await jsm.streams.info('PARLEY_OUT').catch(() => undefined);
+    console.error(`PARLEY_OUT: ${out?.state.messages} answers`);
+    for await (const info of jsm.consumers.list('PARLEY_OUT')) {
+      console.error(`  ${info.name}: pending ${info.num_pending}, delivered ${info.delivered.stream_seq}`);
+    }
+  }
+  for (const problem of gateway?.problems.slice(-10) ?? []) {
+    console.error(`gateway: ${problem.message} ${JSON.stringify(problem.object).slice(0, 400)}`);
+  }
 }
 
 const TEXTS = ['hello', 'help', 'thanks', 'what time is it', 'bye'];

@@ -11,9 +11,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { TurnResult } from '../../actors/conversation/index.js';
@@ -29,6 +27,7 @@ import {
   leaseOwners,
   loadMessage,
   logLine,
+  reportClusterFailure,
   resetCluster,
   clusterStarters,
   until,
@@ -219,7 +218,6 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
         shards: SHARDS,
         leaseTtl: LEASE_TTL,
       });
-      const node = (i: number): Promise<CoreNode> => start.core(i);
       let gateway: TestGateway | undefined;
       const step = (what: string): void => console.error(`${new Date().toISOString()} ${run}: ${what}`);
       try {
@@ -227,9 +225,9 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
         await resetCluster(nats.url);
         step('streams reset; starting core nodes');
         // The first node migrates the database; the others join once it is up.
-        cluster.nodes.push(await node(0));
+        cluster.nodes.push(await start.core(0));
         // Each pushed as soon as it runs, so a failing start leaves nothing behind.
-        await Promise.all([1, 2].map(async (i) => void cluster.nodes.push(await node(i))));
+        await Promise.all([1, 2].map(async (i) => void cluster.nodes.push(await start.core(i))));
         gateway = await start.gateway(`gateway-${run}`);
         const nc = gateway.nc;
         step('core nodes and gateway up');
@@ -251,35 +249,7 @@ describe('cluster end to end (3 core nodes, NATS, Postgres)', { timeout: 600_000
         await verify(cluster, run, results, step);
         step('verified');
       } catch (error) {
-        // What the nodes said about it: every log line in a file, the warnings here.
-        for (const core of cluster.nodes) {
-          const file = join(tmpdir(), `parley-cluster-${run}-${core.nodeId}.log`);
-          await writeFile(file, core.logs.map((entry) => JSON.stringify(entry)).join('\n'));
-          console.error(`${core.nodeId}: ${core.logs.length} log lines in ${file}`);
-          for (const entry of core.logs.filter((e) => Number(e.level) >= 40).slice(-5)) {
-            console.error(`${core.nodeId}: ${logLine(entry)}`);
-          }
-        }
-        if (gateway && !gateway.nc.isClosed()) {
-          const jsm = await jetstreamManager(gateway.nc);
-          const inbound = await jsm.streams.info('PARLEY_IN').catch(() => undefined);
-          console.error(`PARLEY_IN: ${inbound?.state.messages} messages waiting`);
-          for await (const info of jsm.consumers.list('PARLEY_IN')) {
-            console.error(
-              `  ${info.name}: pending ${info.num_pending}, unacked ${info.num_ack_pending}, redelivered ${info.num_redelivered}`,
-            );
-          }
-          const out = await jsm.streams.info('PARLEY_OUT').catch(() => undefined);
-          console.error(`PARLEY_OUT: ${out?.state.messages} answers`);
-          for await (const info of jsm.consumers.list('PARLEY_OUT')) {
-            console.error(
-              `  ${info.name}: pending ${info.num_pending}, delivered ${info.delivered.stream_seq}`,
-            );
-          }
-        }
-        for (const problem of gateway?.problems.slice(-10) ?? []) {
-          console.error(`gateway: ${problem.message} ${JSON.stringify(problem.object).slice(0, 400)}`);
-        }
+        await reportClusterFailure({ label: run, nodes: cluster.nodes, gateway, logDir: tmpdir() });
         throw error;
       } finally {
         await gateway?.[Symbol.asyncDispose]();
