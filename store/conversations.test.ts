@@ -173,6 +173,66 @@ for (const backend of storeBackends) {
       );
     });
 
+    it('conversations - turns given at once (recorded together) each get their own answer', async () => {
+      // Concurrent turns share statements; each still answers as if it were alone.
+      const known = Array.from({ length: 20 }, () => turnFor(userId, { epoch: 3 }));
+      await Promise.all(known.map((turn) => store.conversations.recordTurn(turn)));
+      const fresh = known.map((turn) => nextTurn(turn, { epoch: 3, state: { step: 'next' } }));
+      const brandNew = Array.from({ length: 5 }, () => turnFor(userId));
+      const repeated = known.slice(0, 5);
+      const stale = known.slice(5, 8).map((turn) => nextTurn(turn, { epoch: 2 }));
+      const outcomes = await Promise.allSettled(
+        [...fresh, ...brandNew, ...repeated, ...stale].map((turn) => store.conversations.recordTurn(turn)),
+      );
+      const answers = outcomes.map((outcome) =>
+        outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).name,
+      );
+      assert.deepEqual(answers, [
+        ...fresh.map(() => 'recorded'),
+        ...brandNew.map(() => 'recorded'),
+        ...repeated.map(() => 'duplicate'),
+        ...stale.map(() => 'StaleEpochError'),
+      ]);
+      for (const turn of [...fresh, ...brandNew]) {
+        assert.equal(await store.conversations.hasProcessed(turn.inbound.idempotencyId), true);
+      }
+      for (const turn of stale) {
+        assert.equal(await store.conversations.hasProcessed(turn.inbound.idempotencyId), false);
+      }
+      assert.deepEqual((await store.conversations.load(fresh[0]!.conversationKey))?.state, { step: 'next' });
+    });
+
+    it('conversations - a turn that fails among turns given at once fails alone', async () => {
+      const good = Array.from({ length: 6 }, () => turnFor(userId));
+      const orphan = turnFor(randomUUID());
+      const outcomes = await Promise.allSettled(
+        [...good.slice(0, 3), orphan, ...good.slice(3)].map((turn) => store.conversations.recordTurn(turn)),
+      );
+      assert.equal(outcomes[3]!.status, 'rejected');
+      assert.ok((outcomes[3] as PromiseRejectedResult).reason instanceof UnknownUserError);
+      assert.deepEqual(
+        outcomes.filter((_, i) => i !== 3).map((outcome) => outcome.status === 'fulfilled' && outcome.value),
+        good.map(() => 'recorded'),
+      );
+      assert.equal(await store.conversations.load(orphan.conversationKey), undefined);
+      for (const turn of good) assert.ok(await store.conversations.load(turn.conversationKey));
+    });
+
+    it('conversations - turns of one conversation given at once are recorded in the order given', async () => {
+      const first = turnFor(userId);
+      await store.conversations.recordTurn(first);
+      const others = Array.from({ length: 5 }, (_, i) => turnFor(userId, { state: { other: i } }));
+      const next = Array.from({ length: 6 }, (_, i) => nextTurn(first, { state: { step: i } }));
+      const mixed = next.flatMap((turn, i) => (others[i] ? [turn, others[i]] : [turn]));
+      await Promise.all(mixed.map((turn) => store.conversations.recordTurn(turn)));
+      const log = await store.conversations.turnLog(first.conversationKey);
+      assert.deepEqual(
+        log.map((entry) => entry.idempotencyId),
+        [first, ...next].map((turn) => turn.inbound.idempotencyId),
+      );
+      assert.deepEqual((await store.conversations.load(first.conversationKey))?.state, { step: 5 });
+    });
+
     it('conversations - a write with a stale epoch is rejected and changes nothing', async () => {
       const turn = turnFor(userId, { epoch: 5 });
       await store.conversations.recordTurn(turn);

@@ -106,7 +106,7 @@ export interface ConversationRepository {
   recordTurn(turn: Turn): Promise<RecordTurnResult>;
   /**
    * Whether an inbound message with this idempotency id has been recorded. Concurrent calls share one
-   * query (see {@link batchedExists}).
+   * query (see {@link coalesced}).
    */
   hasProcessed(idempotencyId: string): Promise<boolean>;
   /**
@@ -127,29 +127,28 @@ const CONVERSATIONS = 'conversations';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-/** Most keys in one query of {@link batchedExists}. */
-const LOOKUP_BATCH = 256;
-
 /**
- * Coalesces existence checks by key: a check waits for the current microtasks, then goes with every other
- * check made meanwhile as one query; while two queries run, new checks gather for the next. Under load a
- * node asks for dozens of messages at once, and each query is a round trip to Postgres.
+ * Coalesces calls that each take one key into calls of `run` that take many: a call waits for the current
+ * microtasks, then goes with every other call made meanwhile (up to `maxBatch`); while `maxInFlight` runs
+ * are out, new calls gather for the next. Under load a node makes dozens of such calls at once, and each
+ * run is one round trip to Postgres. `run` answers the keys in their order; when it fails, every call of
+ * the run fails with its error.
  */
-function batchedExists(
-  query: (keys: Uint8Array[]) => Promise<Set<string>>,
-): (key: Uint8Array) => Promise<boolean> {
-  const maxInFlight = 2;
-  let waiting: Array<{ key: Uint8Array; resolve(found: boolean): void; reject(error: unknown): void }> = [];
+function coalesced<K, R>(
+  run: (keys: K[]) => Promise<R[]>,
+  { maxBatch, maxInFlight }: { maxBatch: number; maxInFlight: number },
+): (key: K) => Promise<R> {
+  let waiting: Array<{ key: K; resolve(result: R): void; reject(error: unknown): void }> = [];
   let inFlight = 0;
   const flush = (): void => {
     if (waiting.length === 0 || inFlight >= maxInFlight) return;
-    const batch = waiting.slice(0, LOOKUP_BATCH);
-    waiting = waiting.slice(LOOKUP_BATCH);
+    const batch = waiting.slice(0, maxBatch);
+    waiting = waiting.slice(maxBatch);
     inFlight += 1;
-    query(batch.map((check) => check.key))
+    run(batch.map((call) => call.key))
       .then(
-        (found) => batch.forEach((check) => check.resolve(found.has(hex(check.key)))),
-        (error: unknown) => batch.forEach((check) => check.reject(error)),
+        (results) => batch.forEach((call, i) => call.resolve(results[i]!)),
+        (error: unknown) => batch.forEach((call) => call.reject(error)),
       )
       .finally(() => {
         inFlight -= 1;
@@ -161,6 +160,47 @@ function batchedExists(
       waiting.push({ key, resolve, reject });
       if (waiting.length === 1) queueMicrotask(flush);
     });
+}
+
+/** Most keys in one duplicate check. */
+const LOOKUP_BATCH = 256;
+
+/**
+ * Most turns in one statement. Turns that arrive while {@link TURN_STATEMENTS_IN_FLIGHT} statements run
+ * go together in the next: one statement, one commit and one WAL flush for all of them.
+ */
+const TURN_BATCH = 64;
+const TURN_STATEMENTS_IN_FLIGHT = 2;
+
+/** `parley_record_turn`'s parameters (migration 0004): name and type, in order. */
+const TURN_PARAMETERS = [
+  ['key_index', 'bytea'],
+  ['id', 'uuid'],
+  ['key', 'bytea'],
+  ['channel', 'text'],
+  ['user_id', 'uuid'],
+  ['state', 'bytea'],
+  ['epoch', 'bigint'],
+  ['writer', 'text'],
+  ['codec', 'text'],
+  ['now', 'timestamptz'],
+  ['inbound_id', 'uuid'],
+  ['inbound_index', 'bytea'],
+  ['inbound_sealed_id', 'bytea'],
+  ['inbound_content', 'bytea'],
+  ['inbound_sent_at', 'timestamptz'],
+  ['replies', 'jsonb'],
+] as const;
+
+/** The arguments of one `parley_record_turn` call, in the order of {@link TURN_PARAMETERS}. */
+interface TurnCall {
+  readonly keyIndex: Uint8Array;
+  readonly args: readonly unknown[];
+}
+
+/** The statement recording several turns failed; each is tried again alone to find whose fault it was. */
+class TurnBatchFailed extends Error {
+  override readonly name = 'TurnBatchFailed';
 }
 
 /** Thrown inside the turn's transaction to roll it back when the inbound message is a duplicate. */
@@ -280,15 +320,52 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     return 'recorded';
   }
 
-  const processed = batchedExists(async (indexes) => {
-    const rows = await ctx.db
-      .selectFrom('messages')
-      .select('idempotency_index')
-      .where('idempotency_index', 'in', indexes)
-      .where('direction', '=', 'inbound')
-      .execute();
-    return new Set(rows.map((row) => hex(row.idempotency_index)));
-  });
+  const processed = coalesced(
+    async (indexes: Uint8Array[]) => {
+      const rows = await ctx.db
+        .selectFrom('messages')
+        .select('idempotency_index')
+        .where('idempotency_index', 'in', indexes)
+        .where('direction', '=', 'inbound')
+        .execute();
+      const found = new Set(rows.map((row) => hex(row.idempotency_index)));
+      return indexes.map((index) => found.has(hex(index)));
+    },
+    { maxBatch: LOOKUP_BATCH, maxInFlight: 2 },
+  );
+
+  /**
+   * `parley_record_turn` for each call, in one statement (so in one transaction). The calls go in the order
+   * of their conversations' key index: every statement takes its row locks in one order, so two of them
+   * never wait for each other in a cycle.
+   */
+  const callRecordTurn = async (calls: readonly TurnCall[]): Promise<string[]> => {
+    const order = calls.map((_, i) => i);
+    order.sort((a, b) => Buffer.compare(calls[a]!.keyIndex, calls[b]!.keyIndex));
+    const values = order.map((i, n) => {
+      const args = calls[i]!.args.map((arg, a) => sql`${arg}::${sql.raw(TURN_PARAMETERS[a]![1])}`);
+      return sql`(${n}::int, ${sql.join(args)})`;
+    });
+    const names = TURN_PARAMETERS.map(([name]) => sql.ref(name));
+    const { rows: results } = await sql<{ n: number; result: string }>`
+      select t.n, parley_record_turn(${sql.join(names)}) as result
+      from (values ${sql.join(values)}) as t(n, ${sql.join(names)})
+      order by t.n`.execute(ctx.db);
+    const answers = new Array<string>(calls.length);
+    for (const row of results) answers[order[row.n]!] = row.result;
+    return answers;
+  };
+  const recordGrouped = coalesced(
+    async (calls: TurnCall[]) => {
+      try {
+        return await callRecordTurn(calls);
+      } catch (error) {
+        if (calls.length === 1) throw error;
+        throw new TurnBatchFailed(`recording ${calls.length} turns failed`, { cause: error });
+      }
+    },
+    { maxBatch: TURN_BATCH, maxInFlight: TURN_STATEMENTS_IN_FLIGHT },
+  );
 
   /**
    * The turn in one statement (`parley_record_turn`, migration 0004), or `'retry'` when the function needs
@@ -318,17 +395,32 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       known === undefined
         ? await sealer.sealText(turn.conversationKey, fieldAad(CONVERSATIONS, 'conversation_key', id))
         : null;
-    const { rows } = await sql<{ result: string }>`
-      select parley_record_turn(
-        ${keyIndex}, ${id}, ${sealedKey}, ${turn.channel}, ${turn.userId},
-        ${await sealer.sealJson(turn.state, fieldAad(CONVERSATIONS, 'state', id), 'state')},
-        ${turn.epoch ?? null}, ${turn.writer ?? null}, ${sealer.codec.id}, ${now},
-        ${inboundId}, ${inboundIndex},
-        ${await sealer.sealText(inbound.idempotencyId, fieldAad('messages', 'idempotency_id', inboundId))},
-        ${await sealer.sealJson(inbound.content, fieldAad('messages', 'content', inboundId), 'inbound content')},
-        ${new Date(inbound.sentAt)}, ${JSON.stringify(replies)}::jsonb
-      ) as result`.execute(ctx.db);
-    const result = rows[0]?.result ?? '';
+    const call: TurnCall = {
+      keyIndex,
+      args: [
+        keyIndex,
+        id,
+        sealedKey,
+        turn.channel,
+        turn.userId,
+        await sealer.sealJson(turn.state, fieldAad(CONVERSATIONS, 'state', id), 'state'),
+        turn.epoch ?? null,
+        turn.writer ?? null,
+        sealer.codec.id,
+        now,
+        inboundId,
+        inboundIndex,
+        await sealer.sealText(inbound.idempotencyId, fieldAad('messages', 'idempotency_id', inboundId)),
+        await sealer.sealJson(inbound.content, fieldAad('messages', 'content', inboundId), 'inbound content'),
+        new Date(inbound.sentAt),
+        JSON.stringify(replies),
+      ],
+    };
+    const result = await recordGrouped(call).catch(async (error: unknown) => {
+      if (!(error instanceof TurnBatchFailed)) throw error;
+      const [alone] = await callRecordTurn([call]);
+      return alone!;
+    });
     if (result === 'recorded') {
       remember(keyIndex, id);
       return 'recorded';
