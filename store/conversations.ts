@@ -99,7 +99,8 @@ export interface ConversationRepository {
   /**
    * Records a turn in one transaction: creates or updates the conversation, stores its state, and inserts
    * the inbound message and the replies. Race-safe: of concurrent turns with one inbound idempotency id,
-   * exactly one is recorded.
+   * exactly one is recorded. Concurrent calls may share a statement and its commit; each gets its own
+   * answer, and a failing turn fails alone.
    * @throws StaleEpochError when `turn.epoch` is lower than the stored epoch (nothing is written)
    * @throws UnknownUserError when `turn.userId` does not exist
    */
@@ -368,8 +369,9 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   );
 
   /**
-   * The turn in one statement (`parley_record_turn`, migration 0004), or `'retry'` when the function needs
-   * the conversation's id and this process does not know it (yet): then the transaction below does it.
+   * The turn by `parley_record_turn` (migration 0004), in one statement with the other turns made meanwhile,
+   * or `'retry'` when the function needs the conversation's id and this process does not know it (yet):
+   * then the transaction below does it.
    */
   async function recordInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
     const known = knownIds.get(hex(keyIndex));
