@@ -97,7 +97,8 @@ async function measure(setup: string, call: (worker: number, k: number) => Promi
 }
 
 async function rawJetStream(natsUrl: string): Promise<Row> {
-  const nc = await connect({ servers: natsUrl });
+  // The same connection option as Parley's connections (app/cluster.ts): no stack capture per request.
+  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'BENCH_IN', subjects: ['bench.in.*'], retention: RetentionPolicy.Workqueue });
   await jsm.streams.add({ name: 'BENCH_OUT', subjects: ['bench.out.>'] });

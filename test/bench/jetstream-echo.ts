@@ -16,7 +16,8 @@ if (!url) {
   console.error('usage: jetstream-echo.ts <nats-url>');
   process.exit(2);
 }
-const nc = await connect({ servers: url });
+// As Parley's connections do (app/cluster.ts): no stack capture per request, a cost the ceiling should not pay.
+const nc = await connect({ servers: url, noAsyncTraces: true });
 const js = jetstream(nc);
 const consumer = await js.consumers.get('BENCH_IN', 'echo');
 const messages = await consumer.consume({ max_messages: 1024 });
