@@ -51,23 +51,29 @@ export function channelCredentials(tls: ClientTls | undefined): ChannelCredentia
   return credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
 }
 
-/** Reads the PEM files that are named; a missing file fails with its path in the message. */
+/**
+ * Reads the PEM files that are named. Every file that cannot be read is named in the one error, in the
+ * order CA, certificate, key (not whichever read happened to fail first).
+ */
 export async function readTlsFiles(paths: TlsPaths): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
-  const read = async (name: string, path: string | undefined): Promise<Buffer | undefined> => {
-    if (path === undefined) return undefined;
-    try {
-      return await readFile(path);
-    } catch (error) {
-      throw new Error(`cannot read the TLS ${name} file ${path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  };
-  const [ca, cert, key] = await Promise.all([
-    read('CA', paths.ca),
-    read('certificate', paths.cert),
-    read('key', paths.key),
-  ]);
+  const files = [
+    ['CA', paths.ca],
+    ['certificate', paths.cert],
+    ['key', paths.key],
+  ] as const;
+  const reads = await Promise.allSettled(
+    files.map(async ([, path]) => (path === undefined ? undefined : readFile(path))),
+  );
+  const failures = reads.flatMap((read, i) =>
+    read.status === 'rejected' ? [{ file: files[i]!, error: read.reason as Error }] : [],
+  );
+  if (failures.length > 0) {
+    const what = failures.map(
+      ({ file: [name, path], error }) => `cannot read the TLS ${name} file ${path}: ${error.message}`,
+    );
+    throw new Error(what.join('; '), { cause: failures[0]!.error });
+  }
+  const [ca, cert, key] = reads.map((read) => (read.status === 'fulfilled' ? read.value : undefined));
   return {
     ...(ca && { ca }),
     ...(cert && { cert }),

@@ -152,8 +152,11 @@ describe('cluster - NATS transport', () => {
   });
 
   it('cluster - a drained node hands its shards over at once, and the new owner answers with a higher epoch', async () => {
-    await using a = await startNode(nats.url, 'drain-a', { prefix: 'drain' });
-    await using b = await startNode(nats.url, 'drain-b', { prefix: 'drain', leaseTtl: '30s' });
+    // Leases live 30 s, but the nodes look at them every 200 ms: balancing is quick, expiry is not. (The
+    // nodes of one cluster must agree on the lease time: it is the buckets' max_age, set by the first.)
+    const leases = { prefix: 'drain', leaseTtl: '30s', renewInterval: '200ms' } as const;
+    await using a = await startNode(nats.url, 'drain-a', leases);
+    await using b = await startNode(nats.url, 'drain-b', leases);
     await until(
       () => heldShards(a).length === SHARDS / 2 && heldShards(b).length === SHARDS / 2,
       10_000,
@@ -168,7 +171,7 @@ describe('cluster - NATS transport', () => {
     assert.equal(before.node, 'drain-a');
 
     await a.transport.drain();
-    // Lease time is 30 s for B's view of things; the hand-over must not wait for any expiry.
+    // The hand-over must not wait for the 30 s expiry.
     const took = await until(() => heldShards(b).length === SHARDS, 5_000, 'B to hold every shard');
     assert.ok(took < 5_000);
     const afterDrain = await b.system
@@ -242,10 +245,12 @@ describe('cluster - NATS transport', () => {
         return Promise.resolve();
       });
     };
-    await using a = await startNode(nats.url, 'single-a', { prefix: 'single', shards: 2 });
+    // Rounds 8 s apart: B can take over within 5 s only because it watches for the released lease.
+    const leases = { prefix: 'single', shards: 2, leaseTtl: '30s', renewInterval: '8s' } as const;
+    await using a = await startNode(nats.url, 'single-a', leases);
     a.transport.singleton('poller', run('single-a'));
     await until(() => running.length === 1, 10_000, 'the singleton to start');
-    await using b = await startNode(nats.url, 'single-b', { prefix: 'single', shards: 2, leaseTtl: '30s' });
+    await using b = await startNode(nats.url, 'single-b', leases);
     b.transport.singleton('poller', run('single-b'));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.deepEqual(running, ['single-a'], 'one instance in the cluster');

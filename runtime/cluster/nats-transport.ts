@@ -276,7 +276,8 @@ class JetStreamTransport implements NatsTransport {
     });
     for (const { name, run } of this.#singletons) this.#addSingleton(name, run);
     await this.#leases.start();
-    // A lease deleted elsewhere (a drain) is free now: look at once instead of at the next round.
+    // A lease (shard or singleton) deleted elsewhere (a drain) is free now: look at once instead of at the
+    // next round.
     void this.#watchReleases(leases);
     this.#logger.info(
       { node: this.nodeId, shards: this.options.shards, hostsEntities: this.options.hostsEntities },
@@ -704,7 +705,7 @@ class JetStreamTransport implements NatsTransport {
 
   async #watchReleases(leases: Awaited<ReturnType<Kvm['create']>>): Promise<void> {
     try {
-      const watch = await leases.watch({ key: 'shard.>' });
+      const watch = await leases.watch();
       for await (const entry of watch) {
         if (entry.operation !== 'PUT' && !this.#draining) this.#leases?.nudge();
       }

@@ -80,7 +80,10 @@ describe('parley serve inference', () => {
       timeout: 60_000,
     });
     assert.equal(result.status, 2, result.stderr);
-    assert.match(result.stderr, /inference\.tls.*cannot read the TLS certificate file .*missing\.crt/);
+    assert.match(
+      result.stderr,
+      /inference\.tls.*cannot read the TLS certificate file .*missing\.crt: .*; cannot read the TLS key file .*missing\.key/,
+    );
   });
 
   it('serve - without what to serve is refused with usage', () => {
