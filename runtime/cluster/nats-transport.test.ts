@@ -2,8 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { startNatsServer, type TestNatsServer } from '../../test/testkit/index.js';
 import {
+  ClusterError,
   RemoteActorError,
   createActorSystem,
   listDeadLetters,
@@ -82,7 +84,10 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     }),
     initialState: () => ({ count: 0 }),
   });
-  await transport.start();
+  await transport.start().catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
+  });
   let disposed: Promise<void> | undefined;
   return {
     system,
@@ -179,6 +184,26 @@ describe('cluster - NATS transport', () => {
       .ask({ type: 'where' }, { timeout: 10_000 });
     assert.equal(afterDrain.node, 'drain-b');
     assert.ok(afterDrain.epoch! > before.epoch!, `epoch ${afterDrain.epoch} > ${before.epoch}`);
+  });
+
+  it("cluster - a node with another lease time than the live nodes' is refused; with none live, it changes the cluster's", async () => {
+    await using a = await startNode(nats.url, 'ttl-a', { prefix: 'ttl' });
+    await until(() => heldShards(a).length === SHARDS, 10_000, 'the shards');
+    await assert.rejects(
+      async () => {
+        await using _ = await startNode(nats.url, 'ttl-b', { prefix: 'ttl', leaseTtl: '5s' });
+      },
+      (error: unknown) =>
+        error instanceof ClusterError &&
+        /'ttl-b' has a lease time of 5000 ms, but the cluster's is 2000 ms \(nodes live now: ttl-a\)/.test(
+          error.message,
+        ),
+    );
+    await a.transport.drain();
+    await using b = await startNode(nats.url, 'ttl-b', { prefix: 'ttl', leaseTtl: '5s' });
+    const kv = await new Kvm(b.connection).open('ttl_leases');
+    assert.equal((await kv.status()).ttl, 5000);
+    await until(() => heldShards(b).length === SHARDS, 10_000, 'B to take the shards');
   });
 
   it('cluster - a message that keeps failing is dead-lettered and the asker gets RemoteActorError', async () => {

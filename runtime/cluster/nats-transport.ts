@@ -31,7 +31,7 @@ import {
   type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { ReplySink } from '../ask.js';
 import { silentLogger, type RuntimeLogger } from '../logger.js';
 import { shardOf } from '../sharding.js';
@@ -43,7 +43,7 @@ import {
 } from './cluster-options.js';
 import { ActorStoppedError, SystemShutDownError } from '../errors.js';
 import { ClusterError, RemoteActorError } from './errors.js';
-import { LeaseManager, shardKey, type LeaseClaim } from './leases.js';
+import { LeaseManager, readNodes, shardKey, type LeaseClaim } from './leases.js';
 
 /** Headers of the cluster's messages. */
 export const ClusterHeader = {
@@ -230,11 +230,7 @@ class JetStreamTransport implements NatsTransport {
       retention: RetentionPolicy.Limits,
       max_age: nanos(30 * 24 * 3_600_000),
     });
-    const kvm = new Kvm(this.#js);
-    const [leases, nodes] = await Promise.all([
-      kvm.create(names.leaseBucket, { ttl: leaseTtlMs, history: 1 }),
-      kvm.create(names.nodeBucket, { ttl: leaseTtlMs, history: 1 }),
-    ]);
+    const [leases, nodes] = await this.#leaseBuckets();
     // Answers are read from the OUT stream through this node's own durable consumer, not a plain
     // subscription: one published while this node was cut off from NATS (a server restart) is still
     // delivered when it is back. An ephemeral (ordered) consumer would die with the server.
@@ -283,6 +279,39 @@ class JetStreamTransport implements NatsTransport {
       { node: this.nodeId, shards: this.options.shards, hostsEntities: this.options.hostsEntities },
       'joined the cluster',
     );
+  }
+
+  /**
+   * The lease and node buckets, whose `max_age` is the cluster's lease time. Every node must use the same
+   * one: a node renewing less often than the buckets forget would lose its leases and vanish from the node
+   * list. A different lease time is refused while other nodes are live; with none live, it becomes the
+   * cluster's (that is how it is changed: stop every node, start them with the new one).
+   */
+  async #leaseBuckets(): Promise<[KV, KV]> {
+    const { names, leaseTtlMs } = this.options;
+    const kvm = new Kvm(this.#js);
+    const buckets = await Promise.all(
+      [names.leaseBucket, names.nodeBucket].map((name) => kvm.create(name, { ttl: leaseTtlMs, history: 1 })),
+    );
+    const [leases, nodes] = buckets as [KV, KV];
+    const { ttl } = await leases.status();
+    if (ttl === leaseTtlMs) return [leases, nodes];
+    const live = (await readNodes(nodes, ttl)).filter((node) => node.node !== this.nodeId);
+    if (live.length > 0) {
+      throw new ClusterError(
+        `node '${this.nodeId}' has a lease time of ${leaseTtlMs} ms, but the cluster's is ${ttl} ms ` +
+          `(nodes live now: ${live.map((node) => node.node).join(', ')}): give every node the same ` +
+          'lease time (PARLEY_CLUSTER_LEASE_TTL), or stop them all to change it',
+      );
+    }
+    this.#logger.warn(
+      { node: this.nodeId, from: ttl, to: leaseTtlMs },
+      "no node is live: the cluster lease time changes to this node's",
+    );
+    for (const name of [names.leaseBucket, names.nodeBucket]) {
+      await this.#jsm!.streams.update(`KV_${name}`, { max_age: nanos(leaseTtlMs) });
+    }
+    return [leases, nodes];
   }
 
   send(target: EntityAddress, message: unknown, reply: ReplySink | undefined): void {
@@ -703,7 +732,7 @@ class JetStreamTransport implements NatsTransport {
     });
   }
 
-  async #watchReleases(leases: Awaited<ReturnType<Kvm['create']>>): Promise<void> {
+  async #watchReleases(leases: KV): Promise<void> {
     try {
       const watch = await leases.watch();
       for await (const entry of watch) {
