@@ -290,10 +290,9 @@ class JetStreamTransport implements NatsTransport {
   async #leaseBuckets(): Promise<[KV, KV]> {
     const { names, leaseTtlMs } = this.options;
     const kvm = new Kvm(this.#js);
-    const buckets = await Promise.all(
+    const [leases, nodes] = (await Promise.all(
       [names.leaseBucket, names.nodeBucket].map((name) => kvm.create(name, { ttl: leaseTtlMs, history: 1 })),
-    );
-    const [leases, nodes] = buckets as [KV, KV];
+    )) as [KV, KV];
     const { ttl } = await leases.status();
     if (ttl === leaseTtlMs) return [leases, nodes];
     const live = (await readNodes(nodes, ttl)).filter((node) => node.node !== this.nodeId);
@@ -308,8 +307,9 @@ class JetStreamTransport implements NatsTransport {
       { node: this.nodeId, from: ttl, to: leaseTtlMs },
       "no node is live: the cluster lease time changes to this node's",
     );
-    for (const name of [names.leaseBucket, names.nodeBucket]) {
-      await this.#jsm!.streams.update(`KV_${name}`, { max_age: nanos(leaseTtlMs) });
+    for (const bucket of [leases, nodes]) {
+      const { streamInfo } = await bucket.status();
+      await this.#jsm!.streams.update(streamInfo.config.name, { max_age: nanos(leaseTtlMs) });
     }
     return [leases, nodes];
   }
