@@ -8,11 +8,15 @@
  *   `parley start` processes (role `core`, 32 shards, lease time 5 s, one inference thread each); this
  *   process is the gateway.
  * - Closed loop: `CONCURRENCY` conversations each send a message and wait for its answer before sending
- *   the next; each row warms up, then runs `PARLEY_BENCH_SECONDS` (default 10). Latency is per message,
- *   gateway send to answer: JetStream publish, the turn (rules + intent model + skill), the Postgres
- *   transaction, the answer's publish.
- * - Raw JetStream: the same publishes (work-queue stream, `Nats-Msg-Id`, reply subject header) answered
- *   by `jetstream-echo.ts` in its own process: publish the answer through JetStream, then ack.
+ *   the next. Latency is per message, gateway send to answer: JetStream publish, the turn (rules + intent
+ *   model + skill), the Postgres transaction, the answer's publish.
+ * - Each Parley setup is measured side by side with the two raw ceilings (`sideBySide`): a warm-up each,
+ *   then `ROUNDS` rounds of one slice each (`PARLEY_BENCH_SECONDS`, default 12, split in slices), all
+ *   three processes up throughout. The raw round trip is the same publish (work-queue stream,
+ *   `Nats-Msg-Id`, reply-subject header) answered by `jetstream-echo.ts` in its own process (publish the
+ *   answer through JetStream, then ack): once with the least JetStream machinery (one consumer, answers
+ *   on a plain subscription) and once in Parley's layout (a consumer per shard, answers through a
+ *   durable consumer), so the gap splits into what the layout costs and what the turn costs.
  * - Failover: with 3 nodes under the same load, one node is `kill -9`ed and a new conversation on one of
  *   its shards is sent a message at once; the time is from the kill to that message's answer (by the
  *   shard's new owner). Lease time bounds it from above; a few runs are taken.
@@ -22,8 +26,16 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { shardOf } from '../../runtime/index.js';
 import { CONVERSATION_KIND } from '../../actors/conversation/index.js';
 import { createTestDatabase, startNatsServer } from '../testkit/index.js';
@@ -41,7 +53,10 @@ import {
 const SHARDS = 32;
 const LEASE_TTL = '5s';
 const CONCURRENCY = 64;
-const MEASURE_MS = Number(process.env.PARLEY_BENCH_SECONDS ?? '10') * 1000;
+/** Seconds each setup is measured, in `ROUNDS` slices (after a warm-up). */
+const MEASURE_MS = Number(process.env.PARLEY_BENCH_SECONDS ?? '12') * 1000;
+const ROUNDS = 4;
+const SLICE_MS = MEASURE_MS / ROUNDS;
 const WARMUP_MS = 3000;
 const FAILOVER_RUNS = 3;
 const ECHO = fileURLToPath(new URL('./jetstream-echo.ts', import.meta.url));
@@ -54,16 +69,21 @@ interface Row {
   readonly messages: number;
 }
 
-/** `concurrency` conversations in a closed loop for `ms`; `call(worker, k)` sends worker's k-th message. */
+type Call = (worker: number, k: number) => Promise<unknown>;
+
+/**
+ * `concurrency` conversations in a closed loop for `ms`; `call(worker, k)` sends worker's k-th message,
+ * k going on from `counters[worker]` (a message id sent again would be a duplicate, not new work).
+ */
 async function closedLoop(
   concurrency: number,
   ms: number,
-  call: (worker: number, k: number) => Promise<unknown>,
-): Promise<{ count: number; seconds: number; p50Ms: number; p99Ms: number }> {
+  call: Call,
+  counters = new Array<number>(concurrency).fill(0),
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   const started = performance.now();
   const end = started + ms;
-  const counters = new Array<number>(concurrency).fill(0);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < end) {
@@ -73,41 +93,87 @@ async function closedLoop(
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { count: latencies.length, seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
-async function measure(setup: string, call: (worker: number, k: number) => Promise<unknown>): Promise<Row> {
-  await closedLoop(CONCURRENCY, WARMUP_MS, (worker, k) => call(worker, k));
-  // Message numbers go on after the warm-up's: an id sent again would be a duplicate, not new work.
-  const offset = 1_000_000;
-  const m = await closedLoop(CONCURRENCY, MEASURE_MS, (worker, k) => call(worker, offset + k));
-  const row = {
+/**
+ * Setups measured side by side: after a warm-up each, `ROUNDS` rounds of one `SLICE_MS` slice per setup,
+ * the order reversed every other round. The machine's speed drifts by tens of percent within minutes, so
+ * a ceiling measured minutes away from the setup it is compared with would compare moments, not code.
+ */
+async function sideBySide(setups: ReadonlyArray<{ setup: string; call: Call }>): Promise<Row[]> {
+  const sides = setups.map(({ setup, call }) => ({
     setup,
-    messagesPerSecond: m.count / m.seconds,
-    p50Ms: m.p50Ms,
-    p99Ms: m.p99Ms,
-    messages: m.count,
-  };
-  console.error(`${setup}: ${Math.round(row.messagesPerSecond)} msg/s`);
-  return row;
+    call,
+    counters: new Array<number>(CONCURRENCY).fill(0),
+    latencies: [] as number[],
+    seconds: 0,
+  }));
+  for (const side of sides) await closedLoop(CONCURRENCY, WARMUP_MS, side.call, side.counters);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const slice = await closedLoop(CONCURRENCY, SLICE_MS, side.call, side.counters);
+      side.latencies.push(...slice.latencies);
+      side.seconds += slice.seconds;
+    }
+  }
+  return sides.map(({ setup, latencies, seconds }) => {
+    latencies.sort((a, b) => a - b);
+    const at = (q: number): number =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+    const row = {
+      setup,
+      messagesPerSecond: latencies.length / seconds,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      messages: latencies.length,
+    };
+    console.error(`${setup}: ${Math.round(row.messagesPerSecond)} msg/s`);
+    return row;
+  });
 }
 
-async function rawJetStream(natsUrl: string): Promise<Row> {
+/** How the raw ceiling uses JetStream: see `startRawJetStream`. */
+type RawLayout = 'plain' | 'parley';
+
+const RAW_SETUP: Record<RawLayout, string> = {
+  plain: 'raw JetStream publish + consume + answer (ceiling)',
+  parley: "raw JetStream in Parley's layout (a consumer per shard, answers through a durable consumer)",
+};
+
+/**
+ * The raw round trip with nothing behind it, answered by `jetstream-echo.ts` in its own process. `plain`:
+ * one consumer takes every message and the answers come back on a plain subscription, the least JetStream
+ * can do for this load. `parley`: as a core node and the gateway use it, a consumer per shard (filtered,
+ * explicit acks) and the answers read through the gateway's durable consumer on the answers stream.
+ */
+async function startRawJetStream(
+  natsUrl: string,
+  layout: RawLayout,
+): Promise<{ call: Call; [Symbol.asyncDispose](): Promise<void> }> {
   // The same connection option as Parley's connections (app/cluster.ts): no stack capture per request.
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: 'BENCH_IN', subjects: ['bench.in.*'], retention: RetentionPolicy.Workqueue });
-  await jsm.streams.add({ name: 'BENCH_OUT', subjects: ['bench.out.>'] });
-  await jsm.consumers.add('BENCH_IN', {
-    durable_name: 'echo',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 1024,
+  const prefix = `bench_${layout}`;
+  const [inStream, outStream] = [`${prefix}_IN`.toUpperCase(), `${prefix}_OUT`.toUpperCase()];
+  const outSubject = `${prefix}.out.web.gateway`;
+  await jsm.streams.add({
+    name: inStream,
+    subjects: [`${prefix}.in.*`],
+    retention: RetentionPolicy.Workqueue,
   });
-  const echo = spawn(process.execPath, ['--import', 'tsx', ECHO, natsUrl], {
+  await jsm.streams.add({ name: outStream, subjects: [`${prefix}.out.>`] });
+  const consumers = layout === 'plain' ? ['echo'] : Array.from({ length: SHARDS }, (_, s) => `shard-${s}`);
+  for (const [s, name] of consumers.entries()) {
+    await jsm.consumers.add(inStream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      ...(layout === 'plain'
+        ? { max_ack_pending: 1024 }
+        : { filter_subject: `${prefix}.in.${s}`, deliver_policy: DeliverPolicy.All, max_ack_pending: 256 }),
+    });
+  }
+  const echo = spawn(process.execPath, ['--import', 'tsx', ECHO, natsUrl, inStream, ...consumers], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const [ready] = (await once(createInterface({ input: echo.stdout }), 'line')) as [string];
@@ -115,35 +181,55 @@ async function rawJetStream(natsUrl: string): Promise<Row> {
 
   const js = jetstream(nc);
   const waiting = new Map<string, () => void>();
-  nc.subscribe('bench.out.web.bench', {
-    callback: (_error, msg) => {
-      const id = msg.headers?.get('Parley-Correlation') ?? '';
-      waiting.get(id)?.();
-      waiting.delete(id);
-    },
-  });
+  const settle = (msg: Msg | JsMsg): void => {
+    const id = msg.headers?.get('Parley-Correlation') ?? '';
+    waiting.get(id)?.();
+    waiting.delete(id);
+  };
+  let answers: ConsumerMessages | undefined;
+  if (layout === 'plain') {
+    nc.subscribe(outSubject, { callback: (_error, msg) => settle(msg) });
+  } else {
+    await jsm.consumers.add(outStream, {
+      durable_name: 'answers-gateway',
+      filter_subject: `${prefix}.out.*.gateway`,
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.New,
+    });
+    answers = await (
+      await jetstream(nc).consumers.get(outStream, 'answers-gateway')
+    ).consume({
+      max_messages: 1024,
+    });
+    void (async () => {
+      for await (const msg of answers) settle(msg);
+    })();
+  }
   const payload = new TextEncoder().encode(
     JSON.stringify({ type: 'inbound', message: loadMessage('raw', 0, 0) }),
   );
+  // Its own numbering: a setup's message numbers start again at each `sideBySide`, and an id sent again
+  // would be dropped as a duplicate, never answered.
   let seq = 0;
-  const row = await measure('raw JetStream publish + consume + answer (ceiling)', async (worker) => {
-    const id = `raw:${seq++}`;
-    const h = headers();
-    h.set('Parley-Reply-To', 'bench.out.web.bench');
-    const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
-    await js.publish(`bench.in.${worker % SHARDS}`, payload, { msgID: id, headers: h });
-    await answered;
-  });
-  echo.stdin.end();
-  await once(echo, 'exit');
-  await nc.close();
-  return row;
+  return {
+    async call(worker) {
+      const id = `raw:${seq++}`;
+      const h = headers();
+      h.set('Parley-Reply-To', outSubject);
+      const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
+      await js.publish(`${prefix}.in.${worker % SHARDS}`, payload, { msgID: id, headers: h });
+      await answered;
+    },
+    async [Symbol.asyncDispose]() {
+      await answers?.close();
+      echo.stdin.end();
+      await once(echo, 'exit');
+      await nc.close();
+    },
+  };
 }
 
-function conversationLoad(
-  gateway: TestGateway,
-  run: string,
-): (worker: number, k: number) => Promise<unknown> {
+function conversationLoad(gateway: TestGateway, run: string): Call {
   return (worker, k) => gateway.send(loadMessage(run, worker, k), 60_000);
 }
 
@@ -187,7 +273,16 @@ async function main(): Promise<void> {
   );
   await using nats = await startNatsServer();
   await using database = await createTestDatabase();
-  const rows: Row[] = [];
+  // Up throughout (idle while another setup runs), so each Parley setup is measured beside them.
+  await using plain = await startRawJetStream(nats.url, 'plain');
+  await using laidOut = await startRawJetStream(nats.url, 'parley');
+  const beside = (setup: string, call: Call): Promise<Row[]> =>
+    sideBySide([
+      { setup: RAW_SETUP.plain, call: plain.call },
+      { setup: RAW_SETUP.parley, call: laidOut.call },
+      { setup, call },
+    ]);
+  const runs: Row[][] = [];
 
   const nodes: CoreNode[] = [];
   const start = clusterStarters({
@@ -203,10 +298,10 @@ async function main(): Promise<void> {
     nodes.push(await start.core(0));
     gateway = await start.gateway('gateway');
     await waitForOwners(gateway.nc, 1);
-    rows.push(await measure('Parley, 1 core node', conversationLoad(gateway, 'one')));
+    runs.push(await beside('Parley, 1 core node', conversationLoad(gateway, 'one')));
     nodes.push(...(await Promise.all([1, 2].map(start.core))));
     await waitForOwners(gateway.nc, 3);
-    rows.push(await measure('Parley, 3 core nodes', conversationLoad(gateway, 'three')));
+    runs.push(await beside('Parley, 3 core nodes', conversationLoad(gateway, 'three')));
 
     for (let round = 0; round < FAILOVER_RUNS; round++) {
       const victim = nodes[1 + (round % 2)]!;
@@ -225,19 +320,21 @@ async function main(): Promise<void> {
     await Promise.all(nodes.map((n) => n[Symbol.asyncDispose]()));
   }
 
-  // The ceiling last, on its own streams, once the cluster is gone.
-  rows.unshift(await rawJetStream(nats.url));
-
   const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const percent = (n: number, of: Row): string => `${((n / of.messagesPerSecond) * 100).toFixed(1)}%`;
   console.log('');
-  console.log('| setup | messages/s | p50 ms | p99 ms | messages | of the raw ceiling |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  const ceiling = rows[0]!.messagesPerSecond;
-  for (const row of rows) {
-    console.log(
-      `| ${row.setup} | ${int(row.messagesPerSecond)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ` +
-        `${int(row.messages)} | ${((row.messagesPerSecond / ceiling) * 100).toFixed(1)}% |`,
-    );
+  console.log(
+    "| setup | messages/s | p50 ms | p99 ms | messages | of the raw ceiling | of raw in Parley's layout |",
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [ceiling, layout, parley] of runs as Array<[Row, Row, Row]>) {
+    for (const row of [ceiling, layout, parley]) {
+      console.log(
+        `| ${row.setup} | ${int(row.messagesPerSecond)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ` +
+          `${int(row.messages)} | ${percent(row.messagesPerSecond, ceiling)} | ` +
+          `${row === ceiling ? '-' : percent(row.messagesPerSecond, layout)} |`,
+      );
+    }
   }
   console.log('');
   console.log(
