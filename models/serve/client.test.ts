@@ -118,6 +118,29 @@ describe('inference client', () => {
     assert.equal(stats.cache, undefined);
   });
 
+  it('client - a text the service refuses fails its own caller only, not the others coalesced with it', async () => {
+    const coalescing = client();
+    await coalescing.ready();
+    const tooLong = 'x'.repeat(5000);
+    const texts = [...TEXTS.slice(0, 3), tooLong, ...TEXTS.slice(3, 6)];
+    const answers = await Promise.allSettled(texts.map((text) => coalescing.predict(text)));
+    answers.forEach((answer, i) => {
+      if (texts[i] === tooLong) {
+        assert.equal(answer.status, 'rejected');
+        isInferenceError(
+          InferenceErrorCode.InvalidArgument,
+          /^the text is 5000 characters long; the limit is 4096$/,
+        )((answer).reason);
+      } else {
+        assert.equal(answer.status, 'fulfilled', `answer ${i} (${texts[i]})`);
+        assert.equal(answer.value.prediction.intent, EXPECTED[texts[i]!]);
+      }
+    });
+    // They went as one ClassifyBatch (refused), then one Classify each.
+    assert.equal(coalescing.stats().coalescing?.batches, 1);
+    assert.equal(coalescing.stats().calls, 1 + texts.length);
+  });
+
   it('client - coalesce: false sends each text as its own unary Classify', async () => {
     const unary = client({ coalesce: false });
     const answers = await Promise.all(

@@ -3,7 +3,9 @@
  *
  * - Concurrent single-text calls are coalesced into `ClassifyBatch` calls (one gRPC call costs far more
  *   than one more text in it): at most `maxInFlight` calls at a time, the texts that arrive meanwhile go
- *   together in the next one. `coalesce: false` sends each text as its own unary `Classify`.
+ *   together in the next one. `coalesce: false` sends each text as its own unary `Classify`. When the
+ *   service refuses a coalesced call for one text (too long), each text is asked alone, so only that
+ *   text's caller fails.
  * - Every call has a deadline; calls failing with UNAVAILABLE are retried by grpc-js's retry policy
  *   (exponential backoff); idle connections are kept alive with pings.
  * - An optional {@link PredictionCache} answers repeated texts. Its keys hold the model version, and the
@@ -151,11 +153,20 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     return { predictions: response.predictions.map(predictionFromWire), version: response.modelVersion };
   };
 
+  const classifyOne = async (text: string, topK: number, deadline: number): Promise<VersionedPrediction> => {
+    const response = await unary<nlu.ClassifyResponse>(
+      (metadata, callOptions, callback) => stub.classify({ text, topK }, metadata, callOptions, callback),
+      deadline,
+    );
+    return { prediction: predictionFromWire(response.prediction), version: response.modelVersion };
+  };
+
   const coalesce = options.coalesce ?? true;
-  const batcher: Batcher<Queued, VersionedPrediction> | undefined =
+  // A coalesced call answers each caller with its prediction, or with the error of its own text.
+  const batcher: Batcher<Queued, VersionedPrediction | InferenceError> | undefined =
     coalesce === false
       ? undefined
-      : createBatcher<Queued, VersionedPrediction>({
+      : createBatcher<Queued, VersionedPrediction | InferenceError>({
           concurrency: (coalesce === true ? undefined : coalesce.maxInFlight) ?? 2,
           maxBatch: (coalesce === true ? undefined : coalesce.maxBatch) ?? 256,
           handoff: 0,
@@ -165,24 +176,36 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
           compatible: (a, b) => a.topK === b.topK,
           async run(items) {
             const deadline = Math.min(...items.map((item) => item.deadline));
-            const { predictions, version } = await classifyBatch(
-              items.map((item) => item.text),
-              items[0]!.topK,
-              deadline,
-            );
-            return predictions.map((prediction) => ({ prediction, version }));
+            try {
+              const { predictions, version } = await classifyBatch(
+                items.map((item) => item.text),
+                items[0]!.topK,
+                deadline,
+              );
+              return predictions.map((prediction) => ({ prediction, version }));
+            } catch (error) {
+              // The service refused one text (too long, say): the callers whose texts only shared its
+              // call are not failed with it. Each text is asked alone, so each caller gets its own answer.
+              if (!isRefusal(error) || items.length === 1) throw error;
+              return Promise.all(
+                items.map((item) =>
+                  classifyOne(item.text, item.topK, item.deadline).catch((alone: unknown) => {
+                    if (alone instanceof InferenceError) return alone;
+                    throw alone;
+                  }),
+                ),
+              );
+            }
           },
         });
 
   const fetch = async (text: string, predictOptions: PredictOptions): Promise<VersionedPrediction> => {
     const topK = predictOptions.topK ?? 1;
     const deadline = deadlineOf(predictOptions);
-    if (batcher) return batcher.submit({ text, topK, deadline });
-    const response = await unary<nlu.ClassifyResponse>(
-      (metadata, callOptions, callback) => stub.classify({ text, topK }, metadata, callOptions, callback),
-      deadline,
-    );
-    return { prediction: predictionFromWire(response.prediction), version: response.modelVersion };
+    if (!batcher) return classifyOne(text, topK, deadline);
+    const answer = await batcher.submit({ text, topK, deadline });
+    if (answer instanceof InferenceError) throw answer;
+    return answer;
   };
 
   // Follow the served model: the cache is only consulted under a version the watch confirmed.
@@ -274,6 +297,9 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
   };
   return client;
 }
+
+const isRefusal = (error: unknown): boolean =>
+  error instanceof InferenceError && error.code === InferenceErrorCode.InvalidArgument;
 
 function fromServiceError(error: ServiceError, address: string): InferenceError {
   const code = codeOfGrpcStatus(error.code);

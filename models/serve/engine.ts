@@ -184,7 +184,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       if (text.length > maxTextChars) {
         throw new InferenceError(
           InferenceErrorCode.InvalidArgument,
-          `text ${index} is ${text.length} characters long; the limit is ${maxTextChars}`,
+          `${texts.length === 1 ? 'the text' : `text ${index}`} is ${text.length} characters long; the limit is ${maxTextChars}`,
         );
       }
       return { text, topK, model };
