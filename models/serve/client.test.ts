@@ -130,7 +130,7 @@ describe('inference client', () => {
         isInferenceError(
           InferenceErrorCode.InvalidArgument,
           /^the text is 5000 characters long; the limit is 4096$/,
-        )((answer).reason);
+        )(answer.reason);
       } else {
         assert.equal(answer.status, 'fulfilled', `answer ${i} (${texts[i]})`);
         assert.equal(answer.value.prediction.intent, EXPECTED[texts[i]!]);
