@@ -1,6 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  Client,
+  credentials,
+  Metadata,
+  status,
+  type ChannelCredentials,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { health, nlu } from '../../proto/index.js';
 import { makeDevCertificates, type DevCertificates } from '../../test/testkit/index.js';
 import { createInferenceClient } from './client.js';
@@ -216,6 +223,68 @@ describe('inference server', () => {
     );
     const ten = await classify(client, { text: 'hello', topK: 10 });
     assert.equal(ten.prediction?.top.length, models.v1.metadata.labels.length, 'top_k 10 is fine');
+  });
+
+  it('server - a request that is not valid protobuf, or whose text is not UTF-8, is INVALID_ARGUMENT saying which', async () => {
+    // Requests as raw bytes, the way a client with another protobuf library (or a bug) could send them.
+    const raw = new Client(address, credentials.createInsecure());
+    closers.push(() => raw.close());
+    const send = (method: string, bytes: Buffer): Promise<Buffer | undefined> =>
+      unaryCall<Buffer | undefined>((callback) =>
+        raw.makeUnaryRequest(
+          `/parley.v1.NluService/${method}`,
+          (request: Buffer) => request,
+          (response: Buffer) => response,
+          bytes,
+          new Metadata(),
+          callOptions(),
+          callback,
+        ),
+      );
+    // Field 1 (text / texts), length-delimited: 0x0a, length, bytes.
+    const field1 = (bytes: number[]): number[] => [0x0a, bytes.length, ...bytes];
+    const notUtf8 = [0x68, 0x69, 0xff, 0xfe, 0xc3, 0x28];
+    const hello = [...Buffer.from('hello')];
+
+    await assert.rejects(
+      send('Classify', Buffer.from(field1(notUtf8))),
+      failsWith(status.INVALID_ARGUMENT, /^the request's text is not valid UTF-8$/),
+    );
+    await assert.rejects(
+      send('ClassifyBatch', Buffer.from([...field1(hello), ...field1(notUtf8)])),
+      failsWith(status.INVALID_ARGUMENT, /^the request's texts is not valid UTF-8$/),
+    );
+    await assert.rejects(
+      send('Classify', Buffer.from([0x0a, 0x05, 0x68])),
+      failsWith(status.INVALID_ARGUMENT, /^the request is not a valid ClassifyRequest message \(.+\)$/),
+    );
+    // U+FFFD sent as such is valid UTF-8, and a text like any other.
+    const replacement = nlu.ClassifyResponse.decode(
+      (await send('Classify', Buffer.from(field1([...Buffer.from('hello \uFFFD')]))))!,
+    );
+    assert.equal(replacement.modelVersion, models.v1.metadata.version);
+
+    // On a stream the refused request is answered in place, under its id; the others run.
+    const stream = raw.makeBidiStreamRequest(
+      '/parley.v1.NluService/ClassifyStream',
+      (request: Buffer) => request,
+      (response: Buffer) => nlu.ClassifyStreamResponse.decode(response),
+      new Metadata(),
+      callOptions(),
+    );
+    const done = readAll<nlu.ClassifyStreamResponse>(stream);
+    stream.write(
+      Buffer.from(nlu.ClassifyStreamRequest.encode({ id: 1, text: 'play some jazz', topK: 1 }).finish()),
+    );
+    // id 2 (field 1, varint), then field 2 (text), length-delimited.
+    stream.write(Buffer.from([0x08, 0x02, 0x12, notUtf8.length, ...notUtf8]));
+    stream.end();
+    const { messages, error } = await done;
+    assert.equal(error, undefined);
+    const byId = new Map(messages.map((message) => [message.id, message]));
+    assert.equal(byId.get(1)?.prediction?.intent, 'music.play');
+    assert.equal(byId.get(2)?.error?.code, status.INVALID_ARGUMENT);
+    assert.equal(byId.get(2)?.error?.message, "the request's text is not valid UTF-8");
   });
 
   it('server - ClassifyStream echoes ids, answers every request, reports a failure in place, and ends after the client', async () => {

@@ -6,9 +6,10 @@
  * then the engine closes; calls that arrive meanwhile get UNAVAILABLE.
  */
 import { Metadata, Server, type sendUnaryData, type ServiceError, status } from '@grpc/grpc-js';
-import { health, nlu } from '../../proto/index.js';
+import { health, type nlu } from '../../proto/index.js';
 import type { InferenceEngine } from './engine.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
+import { checkedNluService, refusalOf } from './request-check.js';
 import { serverCredentials, type ServerTls } from './tls.js';
 import type { PredictOptions } from './types.js';
 import { modelToWire, predictionToWire } from './wire.js';
@@ -63,6 +64,13 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
 
   const fail = (callback: sendUnaryData<never>, error: unknown): void =>
     callback(toServiceError(error, log), null);
+  /** A request that could not be read whole (see `request-check.ts`), as the error it is answered with. */
+  const refused = (request: object): InferenceError | undefined => {
+    const refusal = refusalOf(request);
+    return refusal === undefined
+      ? undefined
+      : new InferenceError(InferenceErrorCode.InvalidArgument, refusal);
+  };
   const optionsOf = (call: CallWithDeadline, topK: number): PredictOptions => {
     const deadline = call.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
@@ -77,6 +85,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
 
   const service: nlu.NluServiceServer = {
     classify(call, callback) {
+      const refusal = refused(call.request);
+      if (refusal) return fail(callback, refusal);
       engine.predict(call.request.text, optionsOf(call, call.request.topK)).then(
         ({ prediction, version }) =>
           callback(null, { prediction: predictionToWire(prediction), modelVersion: version }),
@@ -84,6 +94,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       );
     },
     classifyBatch(call, callback) {
+      const refusal = refused(call.request);
+      if (refusal) return fail(callback, refusal);
       const { texts, topK } = call.request;
       if (texts.length > maxBatchTexts) {
         const message = `the batch has ${texts.length} texts; the limit is ${maxBatchTexts}`;
@@ -104,8 +116,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       };
       call.on('data', (request: nlu.ClassifyStreamRequest) => {
         pending += 1;
-        engine
-          .predict(request.text, optionsOf(call, request.topK))
+        const refusal = refused(request);
+        (refusal ? Promise.reject(refusal) : engine.predict(request.text, optionsOf(call, request.topK)))
           .then(
             ({ prediction, version }) =>
               call.write({
@@ -178,7 +190,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
-  server.addService(nlu.NluServiceService, service);
+  server.addService(checkedNluService, service);
   server.addService(health.HealthService, healthService);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.address, serverCredentials(options.tls), (error, bound) =>
