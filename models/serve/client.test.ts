@@ -11,6 +11,7 @@ import { InferenceError, InferenceErrorCode } from './errors.js';
 import {
   buildTestModels,
   FAKE_MODEL,
+  sharedEngine,
   startFakeNluServer,
   tempDir,
   unusedPort,
@@ -139,6 +140,30 @@ describe('inference client', () => {
     // They went as one ClassifyBatch (refused), then one Classify each.
     assert.equal(coalescing.stats().coalescing?.batches, 1);
     assert.equal(coalescing.stats().calls, 1 + texts.length);
+  });
+
+  it('client - a request larger than the service takes is invalid_argument, not queue_full; the default takes more than 4 MiB', async () => {
+    const small = await startInferenceServer({
+      engine: sharedEngine(engine),
+      address: '127.0.0.1:0',
+      maxMessageBytes: 2048,
+    });
+    closers.push(() => small.shutdown(1000));
+    const unary = client({ address: `127.0.0.1:${small.port}`, coalesce: false });
+    await assert.rejects(
+      unary.predict('x'.repeat(3000)),
+      isInferenceError(
+        InferenceErrorCode.InvalidArgument,
+        /^the request is larger than the inference service .* takes: /,
+      ),
+    );
+    assert.equal((await unary.predict('play some jazz')).prediction.intent, 'music.play');
+
+    // grpc-js's default limit (4 MiB) would refuse this batch long before the server's own limits.
+    const big = Array.from({ length: 1100 }, (_, i) => `${TEXTS[i % TEXTS.length]!} ${'z'.repeat(3900)}`);
+    assert.ok(Buffer.byteLength(big.join('')) > 4 * 1024 * 1024);
+    const { predictions } = await client().predictBatch(big, { deadline: Date.now() + 60_000 });
+    assert.equal(predictions.length, big.length);
   });
 
   it('client - coalesce: false sends each text as its own unary Classify', async () => {

@@ -18,7 +18,7 @@ import type { IntentClassifier } from '../classifier.js';
 import { createBatcher, type Batcher, type BatcherStats } from './batcher.js';
 import type { CacheStats, PredictionCache } from './cache.js';
 import { classificationOf } from './classification.js';
-import { codeOfGrpcStatus, InferenceError, InferenceErrorCode } from './errors.js';
+import { codeOfGrpcStatus, GrpcStatus, InferenceError, InferenceErrorCode } from './errors.js';
 import { channelCredentials, type ClientTls } from './tls.js';
 import type { Prediction, PredictOptions, ServedModel, VersionedPrediction } from './types.js';
 import { modelFromWire, predictionFromWire } from './wire.js';
@@ -302,6 +302,15 @@ const isRefusal = (error: unknown): boolean =>
   error instanceof InferenceError && error.code === InferenceErrorCode.InvalidArgument;
 
 function fromServiceError(error: ServiceError, address: string): InferenceError {
+  // grpc-js refuses an oversized message with RESOURCE_EXHAUSTED too: not a full queue, and sending it
+  // again later would not help.
+  if (error.code === GrpcStatus.RESOURCE_EXHAUSTED && /larger than max/.test(error.details)) {
+    return new InferenceError(
+      InferenceErrorCode.InvalidArgument,
+      `the request is larger than the inference service at ${address} takes: ${error.details}`,
+      { cause: error },
+    );
+  }
   const code = codeOfGrpcStatus(error.code);
   const message =
     code === InferenceErrorCode.Unavailable

@@ -40,6 +40,13 @@ export interface InferenceServerOptions {
   readonly address: string;
   /** Most texts in one `ClassifyBatch`. @default 4096 */
   readonly maxBatchTexts?: number;
+  /**
+   * Largest request taken, in bytes; a larger one is refused before it is read (RESOURCE_EXHAUSTED,
+   * which the client reports as `invalid_argument`). @default 64 MiB: `maxBatchTexts` texts at the
+   * engine's default limit of 4096 characters each, 3 UTF-8 bytes a character at most (grpc-js's own
+   * default, 4 MiB, would refuse such a batch long before its limits).
+   */
+  readonly maxMessageBytes?: number;
   readonly tls?: ServerTls;
   readonly logger?: InferenceServerLogger;
 }
@@ -186,6 +193,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   };
 
   const server = new Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes ?? 64 * 1024 * 1024,
     // Let clients keep idle connections alive with pings every 10 s or more.
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
