@@ -2,6 +2,7 @@
  * TLS and mutual TLS for the inference service. Certificates arrive as PEM bytes; `ops/tls/` makes a
  * development CA and certificates (`ops/tls/make-dev-certs.sh`).
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 
@@ -52,8 +53,11 @@ export function channelCredentials(tls: ClientTls | undefined): ChannelCredentia
 }
 
 /**
- * Reads the PEM files that are named. Every file that cannot be read is named in the one error, in the
- * order CA, certificate, key (not whichever read happened to fail first).
+ * Reads the PEM files that are named and checks what they hold: the CA and the certificate must be PEM
+ * certificates, the key a PEM private key, and the key the certificate's. Every problem is named in the
+ * one error, in the order CA, certificate, key (not whichever read happened to fail first): otherwise a
+ * bad file surfaces much later, as a server that "cannot listen" or a client for which the service is
+ * "unavailable".
  */
 export async function readTlsFiles(paths: TlsPaths): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
   const files = [
@@ -64,16 +68,38 @@ export async function readTlsFiles(paths: TlsPaths): Promise<{ ca?: Buffer; cert
   const reads = await Promise.allSettled(
     files.map(async ([, path]) => (path === undefined ? undefined : readFile(path))),
   );
-  const failures = reads.flatMap((read, i) =>
-    read.status === 'rejected' ? [{ file: files[i]!, error: read.reason as Error }] : [],
-  );
-  if (failures.length > 0) {
-    const what = failures.map(
-      ({ file: [name, path], error }) => `cannot read the TLS ${name} file ${path}: ${error.message}`,
-    );
-    throw new Error(what.join('; '), { cause: failures[0]!.error });
+  const problems: { message: string; cause: unknown }[] = [];
+  const [ca, cert, key] = reads.map((read, i) => {
+    const [name, path] = files[i]!;
+    if (read.status === 'rejected') {
+      const error = read.reason as Error;
+      problems.push({ message: `cannot read the TLS ${name} file ${path}: ${error.message}`, cause: error });
+      return undefined;
+    }
+    const pem = read.value;
+    if (pem === undefined) return undefined;
+    try {
+      if (name === 'key') createPrivateKey(pem);
+      else new X509Certificate(pem);
+    } catch (error) {
+      const what = name === 'key' ? 'a PEM private key' : 'a PEM certificate';
+      problems.push({
+        message: `the TLS ${name} file ${path} is not ${what}: ${(error as Error).message}`,
+        cause: error,
+      });
+      return undefined;
+    }
+    return pem;
+  });
+  if (cert && key && !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+    problems.push({
+      message: `the TLS key file ${paths.key} is not the key of the certificate ${paths.cert}`,
+      cause: undefined,
+    });
   }
-  const [ca, cert, key] = reads.map((read) => (read.status === 'fulfilled' ? read.value : undefined));
+  if (problems.length > 0) {
+    throw new Error(problems.map((problem) => problem.message).join('; '), { cause: problems[0]!.cause });
+  }
   return {
     ...(ca && { ca }),
     ...(cert && { cert }),
