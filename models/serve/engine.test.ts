@@ -93,6 +93,12 @@ describe('inference engine', () => {
     const end = engine.stats();
     assert.equal(end.requests - start.requests, count);
     assert.equal(end.threads, 2);
+    // Both workers ran batches (each ran one while loading the model, so more than one each).
+    assert.equal(end.batchesPerWorker.length, 2, `workers used: ${end.batchesPerWorker.join(', ')}`);
+    assert.ok(
+      end.batchesPerWorker.every((n) => n > 1),
+      `batches per worker: ${end.batchesPerWorker.join(', ')}`,
+    );
     const batches = end.batches - start.batches;
     assert.ok(batches < count / 2, `2,000 concurrent texts ran in ${batches} batches: batching happens`);
     assert.ok(end.meanBatch > 1, `mean batch ${end.meanBatch}`);

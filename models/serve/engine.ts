@@ -47,6 +47,8 @@ export interface InferenceEngineOptions {
 
 export interface EngineStats extends BatcherStats {
   readonly threads: number;
+  /** Batches each worker thread has run, busiest first: how evenly the pool shares the work. */
+  readonly batchesPerWorker: readonly number[];
   readonly version: string;
 }
 
@@ -98,10 +100,13 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
   });
 
   /** Runs a batch of texts on a worker. */
+  const batchesByWorker = new Map<number, number>();
   const runOnPool = async (model: LoadedModel, texts: readonly string[]): Promise<WorkerResult> => {
     const task: WorkerTask = { texts, version: model.served.version, path: model.path };
     try {
-      return await pool.run(task);
+      const result: WorkerResult = await pool.run(task);
+      batchesByWorker.set(result.threadId, (batchesByWorker.get(result.threadId) ?? 0) + 1);
+      return result;
     } catch (error) {
       throw new InferenceError(
         InferenceErrorCode.ModelFailed,
@@ -221,7 +226,12 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       return () => listeners.delete(listener);
     },
     stats() {
-      return { ...batcher.stats(), threads, version: current.served.version };
+      return {
+        ...batcher.stats(),
+        threads,
+        batchesPerWorker: [...batchesByWorker.values()].sort((a, b) => b - a),
+        version: current.served.version,
+      };
     },
     async close() {
       await batcher.close();

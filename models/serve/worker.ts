@@ -9,6 +9,7 @@
  * once no batch runs on it.
  */
 import { readFile } from 'node:fs/promises';
+import { threadId } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { featurizeBatch, type CompiledFeatureOptions } from '../features/index.js';
 import {
@@ -35,6 +36,8 @@ export interface WorkerResult {
   readonly probabilities: Float32Array;
   /** Feature ids per text; 0 for a text with no letters or digits (its row means nothing). */
   readonly featureCounts: Uint32Array;
+  /** The worker thread that ran the batch. */
+  readonly threadId: number;
 }
 
 const KEEP_VERSIONS = 2;
@@ -118,7 +121,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
       }
     }
     const featureCounts = Uint32Array.from(ids, (list) => list.length);
-    return move(new MovedResult({ probabilities, featureCounts })) as unknown as WorkerResult;
+    return move(new MovedResult({ probabilities, featureCounts, threadId })) as unknown as WorkerResult;
   } finally {
     loaded.users -= 1;
     if (loaded.evicted && loaded.users === 0) release(loaded);
