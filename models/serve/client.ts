@@ -9,8 +9,8 @@
  * - Every call has a deadline; calls failing with UNAVAILABLE are retried by grpc-js's retry policy
  *   (exponential backoff); idle connections are kept alive with pings.
  * - An optional {@link PredictionCache} answers repeated texts. Its keys hold the model version, and the
- *   client follows the served version through `WatchModel`: after a swap, answers of the old model are
- *   never served. While the watch is down the cache is bypassed.
+ *   client follows the served version through `WatchModel`, which the server pushes as it swaps: once
+ *   that arrives, answers of the old model are never served. While the watch is down the cache is bypassed.
  */
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { nlu } from '../../proto/index.js';
