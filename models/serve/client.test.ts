@@ -340,6 +340,56 @@ describe('inference client', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('client - a model swap under load over gRPC fails no call, coalesced or unary', async () => {
+    const own = await createInferenceEngine({ model: models.v1, threads: 2, maxBatch: 5 });
+    const ownServer = await startInferenceServer({ engine: own, address: '127.0.0.1:0' });
+    try {
+      const v1 = models.v1.metadata.version;
+      const v2 = models.v2.metadata.version;
+      const callers = [
+        client({ address: `127.0.0.1:${ownServer.port}` }),
+        client({ address: `127.0.0.1:${ownServer.port}`, coalesce: false }),
+      ];
+      const versions: { version: string; startedAfterSwap: boolean }[] = [];
+      const failures: unknown[] = [];
+      let swapped = false;
+      let stop = false;
+      const loop = async (caller: InferenceClient, index: number): Promise<void> => {
+        for (let i = index; !stop; i++) {
+          const startedAfterSwap = swapped;
+          try {
+            const { version } = await caller.predict(TEXTS[i % TEXTS.length]!);
+            versions.push({ version, startedAfterSwap });
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      };
+      const loops = callers.flatMap((caller) => Array.from({ length: 8 }, (_, i) => loop(caller, i)));
+      await waitFor(() => versions.length >= 300 || failures.length > 0, '300 answers before the swap');
+      await own.swap(models.v2);
+      swapped = true;
+      const swappedAt = versions.length;
+      await waitFor(
+        () => versions.length >= swappedAt + 300 || failures.length > 0,
+        '300 answers after the swap',
+      );
+      stop = true;
+      await Promise.all(loops);
+
+      assert.deepEqual(failures, [], 'no call failed across the swap');
+      assert.ok(versions.slice(0, 300).every((answer) => answer.version === v1));
+      const after = versions.filter((answer) => answer.startedAfterSwap);
+      assert.ok(after.length >= 300);
+      assert.ok(
+        after.every((answer) => answer.version === v2),
+        'every call made after swap() resolved is answered by v2',
+      );
+    } finally {
+      await ownServer.shutdown(1000);
+    }
+  });
+
   it("client - follows WatchModel across a swap and never answers from the old version's cache", async () => {
     const own = await createInferenceEngine({ model: models.v1, threads: 1 });
     const ownServer = await startInferenceServer({ engine: own, address: '127.0.0.1:0' });
