@@ -83,6 +83,17 @@ describe('understanding by role', () => {
         (await understanding.classifier.classify('what time is it in Tokyo'))?.intent,
         'time.in_city',
       );
+      // No rule knows this text, so the model is asked: once through the service, then from the cache.
+      const unruled = 'bananas and helicopters at dawn';
+      assert.deepEqual(
+        await understanding.classifier.classify(unruled),
+        await understanding.classifier.classify(unruled),
+      );
+      assert.deepEqual(
+        understanding.cache,
+        { hits: 1, misses: 1, memoryHits: 1, redisHits: 0, hitRatio: 0.5, size: 1 },
+        'the second ask was answered by the cache',
+      );
       await service.close();
       // The model is gone: an example the rules know still answers, anything else falls back.
       assert.equal((await understanding.classifier.classify('what time is it'))?.intent, 'time.current');

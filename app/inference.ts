@@ -19,6 +19,7 @@ import {
   engineClassifier,
   readTlsFiles,
   startInferenceServer,
+  type CacheStats,
   type InferenceEngine,
 } from '../models/serve/index.js';
 import { parseDuration } from '../runtime/index.js';
@@ -31,6 +32,8 @@ import type { Logger } from './logger.js';
 const REGISTRY_POLL_MS = 2000;
 /** How long a core waits at start for a remote inference service before going on with rules only. */
 const REMOTE_READY_MS = 5000;
+/** How often a core logs its prediction cache's hit ratio (when it was asked meanwhile). */
+const CACHE_REPORT_MS = 60_000;
 
 export interface Understanding {
   readonly classifier: IntentClassifier;
@@ -38,6 +41,8 @@ export interface Understanding {
   readonly description: string;
   /** The model version answering now (`undefined` while a remote service is unreachable). */
   readonly modelVersion: string | undefined;
+  /** The prediction cache in front of a remote service (hits, misses, hit ratio); none in-process. */
+  readonly cache: CacheStats | undefined;
   close(): Promise<void>;
 }
 
@@ -72,13 +77,28 @@ export async function startUnderstanding(
     } catch (error) {
       logger.warn({ err: error, address }, 'inference service not reachable yet; rules only until it is');
     }
+    let reported = 0;
+    const report = setInterval(() => {
+      const cache = client.stats().cache;
+      if (!cache || cache.hits + cache.misses === reported) return;
+      reported = cache.hits + cache.misses;
+      logger.info(
+        { cache },
+        `inference cache: ${(cache.hitRatio * 100).toFixed(1)}% of ${reported} lookups answered from it`,
+      );
+    }, CACHE_REPORT_MS);
+    report.unref();
     return {
       classifier: createLayeredClassifier(rules, client, onModelError),
       description: `inference service at ${address}`,
       get modelVersion() {
         return client.model?.version;
       },
+      get cache() {
+        return client.stats().cache;
+      },
       close() {
+        clearInterval(report);
         client.close();
         redis?.disconnect();
         return Promise.resolve();
@@ -93,6 +113,7 @@ export async function startUnderstanding(
     get modelVersion() {
       return engine.model.version;
     },
+    cache: undefined,
     close,
   };
 }
