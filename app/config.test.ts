@@ -189,4 +189,39 @@ describe('roles', () => {
     );
     assert.equal(mutualWithoutCa[0]?.path, 'inference.tls.requireClientCert');
   });
+
+  it('config - inference limits out of range, or not numbers, are refused naming the setting', () => {
+    const refused: Array<[string, string, string]> = [
+      ['PARLEY_INFERENCE_THREADS', '0', 'inference.threads'],
+      ['PARLEY_INFERENCE_PRECISION', 'int4', 'inference.precision'],
+      ['PARLEY_INFERENCE_MAX_BATCH', '0', 'inference.maxBatch'],
+      ['PARLEY_INFERENCE_MAX_BATCH', 'lots', 'inference.maxBatch'],
+      ['PARLEY_INFERENCE_MAX_QUEUE_DELAY_US', '-1', 'inference.maxQueueDelayMicros'],
+      ['PARLEY_INFERENCE_MAX_QUEUE', '2.5', 'inference.maxQueue'],
+      ['PARLEY_INFERENCE_DEADLINE', 'soon', 'inference.deadline'],
+      ['PARLEY_INFERENCE_CACHE_SIZE', '-5', 'inference.cacheSize'],
+    ];
+    for (const [name, value, path] of refused) {
+      const issues = issuesOf(() => loadConfig({ env: { [name]: value } }));
+      assert.equal(issues[0]?.path, path, `${name}=${value}`);
+      assert.ok(issues[0]?.message, `${name}=${value} says why`);
+    }
+    const tuned = loadConfig({
+      env: {
+        PARLEY_INFERENCE_MAX_BATCH: '1',
+        PARLEY_INFERENCE_MAX_QUEUE_DELAY_US: '0',
+        PARLEY_INFERENCE_MAX_QUEUE: '16',
+        PARLEY_INFERENCE_CACHE_SIZE: '0',
+      },
+    });
+    assert.deepEqual(
+      [
+        tuned.inference.maxBatch,
+        tuned.inference.maxQueueDelayMicros,
+        tuned.inference.maxQueue,
+        tuned.inference.cacheSize,
+      ],
+      [1, 0, 16, 0],
+    );
+  });
 });
