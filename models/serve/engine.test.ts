@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInferenceEngine, type InferenceEngine } from './engine.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
 import { syntheticDataset } from '../model/fixtures/synthetic-intents.js';
@@ -221,6 +223,37 @@ describe('inference engine', () => {
     assert.equal(end.batches, start.batches, 'nothing ran');
     const inTime = await engine.predict('set an alarm for 7', { deadline: Date.now() + 10_000 });
     assert.equal(inTime.prediction.intent, 'alarm.set');
+  });
+
+  it('engine - a model file missing or not ONNX is refused naming it; a swap to one keeps the old model serving', async () => {
+    const garbage = join(dir.path, 'garbage.onnx');
+    await writeFile(garbage, 'not an onnx model');
+    const missing = join(dir.path, 'missing.onnx');
+    const v2 = models.v2.metadata.version;
+    const refused = (path: string, cause: RegExp) => (error: unknown) => {
+      assert.ok(error instanceof InferenceError, String(error));
+      assert.equal(error.code, InferenceErrorCode.ModelFailed);
+      assert.ok(error.message.startsWith(`cannot load model ${v2} from ${path}: `), error.message);
+      assert.match(error.message, cause);
+      return true;
+    };
+    await assert.rejects(
+      createInferenceEngine({ model: { ...models.v2, int8Path: garbage }, threads: 1 }),
+      refused(garbage, /not an ONNX model/),
+    );
+    await assert.rejects(
+      createInferenceEngine({ model: { ...models.v2, int8Path: missing }, threads: 1 }),
+      refused(missing, /ENOENT/),
+    );
+
+    const v1 = models.v1.metadata.version;
+    assert.equal(engine.model.version, v1);
+    await assert.rejects(
+      engine.swap({ ...models.v2, int8Path: garbage }),
+      refused(garbage, /not an ONNX model/),
+    );
+    assert.equal(engine.model.version, v1, 'still serving the model it had');
+    assert.equal((await engine.predict('set an alarm for 7')).version, v1);
   });
 
   it('engine - swaps the model under load without failing a call, then refuses work once closed', async () => {

@@ -120,7 +120,16 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
 
   const load = async (entry: ModelEntry): Promise<LoadedModel> => {
     const path = precision === 'int8' ? entry.int8Path : entry.fp32Path;
-    const metadata = readOnnxMetadata(new Uint8Array(await readFile(path)));
+    let metadata: OnnxModelMetadata;
+    try {
+      metadata = readOnnxMetadata(new Uint8Array(await readFile(path)));
+    } catch (error) {
+      throw new InferenceError(
+        InferenceErrorCode.ModelFailed,
+        `cannot load model ${entry.metadata.version} from ${path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     const loaded: LoadedModel = {
       path,
       metadata,
