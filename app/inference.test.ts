@@ -102,4 +102,42 @@ describe('understanding by role', () => {
       await service.close();
     }
   });
+
+  it('a core with REDIS_URL keeps answers in Redis: a second core with no memory cache gets them from there', async () => {
+    const service = await startInferenceService(
+      { ...config, inference: { ...config.inference, listen: '127.0.0.1:0' } },
+      intents,
+      logger,
+    );
+    const core = (): Config =>
+      loadConfig({
+        env: {
+          PARLEY_DATA_DIR: dataDir,
+          PARLEY_INFERENCE_ADDRESS: `127.0.0.1:${service.port}`,
+          PARLEY_INFERENCE_CACHE_SIZE: '0',
+          REDIS_URL: process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        },
+      });
+    const first = await startUnderstanding(core(), intents, logger);
+    const second = await startUnderstanding(core(), intents, logger);
+    // A text of its own, so no earlier run's entry answers it.
+    const text = `bananas and helicopters, run ${process.pid} ${Date.now()}`;
+    try {
+      const answer = await first.classifier.classify(text);
+      assert.deepEqual(first.cache, {
+        hits: 0,
+        misses: 1,
+        memoryHits: 0,
+        redisHits: 0,
+        hitRatio: 0,
+        size: 0,
+      });
+      assert.deepEqual(await second.classifier.classify(text), answer);
+      assert.equal(second.cache?.redisHits, 1, 'answered from Redis, put there by the first core');
+    } finally {
+      await first.close();
+      await second.close();
+      await service.close();
+    }
+  });
 });
