@@ -60,26 +60,33 @@ export async function joinCluster(
       }
     }
   })();
-  const transport = createNatsTransport({
-    connection,
-    ...(config.cluster.nodeId === undefined ? {} : { nodeId: config.cluster.nodeId }),
-    shards: config.cluster.shards,
-    leaseTtl: config.cluster.leaseTtl,
-    maxDeliver: config.cluster.maxDeliver,
-    drainTimeout: parseDuration(config.cluster.drainTimeout),
-    hostsEntities: role.hostsEntities,
-    logger: logger.child({ area: 'cluster' }),
-    messageIdOf: (_target, message) => {
-      const conversation = message as ConversationMessage;
-      return conversation.type === 'inbound' ? conversation.message.id : undefined;
-    },
-    // The database restarting is not the message's fault: retry it until Postgres is back.
-    isTransient: isDatabaseUnavailable,
-    replyTokenOf: (_target, message) => {
-      const conversation = message as ConversationMessage;
-      return conversation.type === 'inbound' ? conversation.message.channel : 'inspect';
-    },
-  });
+  let transport: NatsTransport;
+  try {
+    transport = createNatsTransport({
+      connection,
+      ...(config.cluster.nodeId === undefined ? {} : { nodeId: config.cluster.nodeId }),
+      shards: config.cluster.shards,
+      leaseTtl: config.cluster.leaseTtl,
+      maxDeliver: config.cluster.maxDeliver,
+      drainTimeout: parseDuration(config.cluster.drainTimeout),
+      hostsEntities: role.hostsEntities,
+      logger: logger.child({ area: 'cluster' }),
+      messageIdOf: (_target, message) => {
+        const conversation = message as ConversationMessage;
+        return conversation.type === 'inbound' ? conversation.message.id : undefined;
+      },
+      // The database restarting is not the message's fault: retry it until Postgres is back.
+      isTransient: isDatabaseUnavailable,
+      replyTokenOf: (_target, message) => {
+        const conversation = message as ConversationMessage;
+        return conversation.type === 'inbound' ? conversation.message.channel : 'inspect';
+      },
+    });
+  } catch (error) {
+    // Nothing owns the connection yet: left open, it would keep the process alive after the error.
+    await connection.close();
+    throw error;
+  }
   return {
     transport,
     connection,

@@ -142,7 +142,9 @@ export const configSchema = z
         /** Shards of the cluster; every node must agree, and it must never change for a running cluster. @default 128 */
         shards: z.number().int().min(1).max(4096).default(128),
         /** A shard lease's lifetime without renewal: the longest a dead node's conversations wait. @default '5s' */
-        leaseTtl: duration.default('5s'),
+        leaseTtl: duration
+          .refine((value) => parseDuration(value) >= 1000, 'at least 1s (renewals run every fifth of it)')
+          .default('5s'),
         /** Deliveries of a failing message before it goes to the dead-letter stream. @default 5 */
         maxDeliver: z.number().int().min(1).max(100).default(5),
         /** How long a drain (SIGTERM) waits for in-flight turns before it releases the shards anyway. @default '30s' */

@@ -190,6 +190,13 @@ describe('roles', () => {
     assert.equal(mutualWithoutCa[0]?.path, 'inference.tls.requireClientCert');
   });
 
+  it('config - a cluster lease time under 1s is refused naming the setting', () => {
+    const issues = issuesOf(() => loadConfig({ env: { PARLEY_CLUSTER_LEASE_TTL: '500ms' } }));
+    assert.equal(issues[0]?.path, 'cluster.leaseTtl');
+    assert.match(issues[0]?.message ?? '', /at least 1s/);
+    assert.equal(loadConfig({ env: { PARLEY_CLUSTER_LEASE_TTL: '1s' } }).cluster.leaseTtl, '1s');
+  });
+
   it('config - inference limits out of range, or not numbers, are refused naming the setting', () => {
     const refused: Array<[string, string, string]> = [
       ['PARLEY_INFERENCE_THREADS', '0', 'inference.threads'],

@@ -17,7 +17,7 @@ import {
   runTerminalChat,
 } from '../actors/gateway/index.js';
 import { StoreError } from '../store/index.js';
-import { ClusterError } from '../runtime/index.js';
+import { ClusterError, InvalidOptionsError } from '../runtime/index.js';
 import { DatasetError, ModelRegistryError } from '../models/index.js';
 import { InferenceError } from '../models/serve/index.js';
 import { loadConfig } from './config.js';
@@ -245,6 +245,7 @@ function isUserFacing(error: unknown): error is Error {
     error instanceof ClusterConnectError ||
     error instanceof ClusterUsageError ||
     error instanceof ClusterError ||
+    error instanceof InvalidOptionsError ||
     error instanceof ModelUsageError ||
     error instanceof DatasetError ||
     error instanceof ModelRegistryError ||
