@@ -16,16 +16,23 @@ describe('parley cluster', () => {
     await nats[Symbol.asyncDispose]();
   });
 
-  it('cluster command - status lists the nodes and the shards each owns; no dead letters', async () => {
+  it("cluster command - status lists the nodes and the shards each owns, by the cluster's lease time; no dead letters", async () => {
     const nc = await connect({ servers: nats.url });
-    const transport = createNatsTransport({ connection: nc, nodeId: 'core-7', shards: 4, leaseTtl: '2s' });
+    // Renewed every 10 s: when status runs, the entries are older than the CLI's own lease time (5 s by
+    // default), and live by the cluster's (30 s).
+    const transport = createNatsTransport({
+      connection: nc,
+      nodeId: 'core-7',
+      shards: 4,
+      leaseTtl: '30s',
+      renewInterval: '10s',
+    });
     const system = createActorSystem({ name: 'status', transport });
     await transport.start();
     try {
       while (transport.status().shards.length < 4) await new Promise((resolve) => setTimeout(resolve, 50));
-      const config = loadConfig({
-        env: { NATS_URL: nats.url, PARLEY_CLUSTER_SHARDS: '4', PARLEY_CLUSTER_LEASE_TTL: '2s' },
-      });
+      await new Promise((resolve) => setTimeout(resolve, 5500));
+      const config = loadConfig({ env: { NATS_URL: nats.url, PARLEY_CLUSTER_SHARDS: '4' } });
       const lines: string[] = [];
       assert.equal(await runClusterCommand(['status'], config, (line) => lines.push(line)), 0);
       const text = lines.join('\n');

@@ -2,7 +2,7 @@
  * `parley cluster ...`: what an operator needs to see and fix in a running cluster, read from NATS.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { listDeadLetters, parseDuration, readClusterStatus, replayDeadLetter } from '../runtime/index.js';
+import { listDeadLetters, readClusterStatus, replayDeadLetter } from '../runtime/index.js';
 import type { Config } from './config-schema.js';
 import { ClusterConnectError } from './errors.js';
 
@@ -51,7 +51,7 @@ export async function runClusterCommand(
 
 async function printStatus(nc: NatsConnection, config: Config, out: (line: string) => void): Promise<void> {
   const shards = config.cluster.shards;
-  const status = await readClusterStatus(nc, { leaseTtlMs: parseDuration(config.cluster.leaseTtl) });
+  const status = await readClusterStatus(nc);
   const owned = new Map<string, number[]>();
   for (const [key, lease] of status.leases) {
     const match = /^shard\.(\d+)$/.exec(key);

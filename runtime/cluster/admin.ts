@@ -20,9 +20,13 @@ export interface ClusterStatus {
   readonly deadLetters: number;
 }
 
+/**
+ * The cluster as NATS holds it now. Leases and node entries older than the cluster's lease time (the
+ * lease bucket's `max_age`, not whatever the reader was configured with) are not live.
+ */
 export async function readClusterStatus(
   nc: NatsConnection,
-  options: { prefix?: string; leaseTtlMs: number },
+  options: { prefix?: string } = {},
 ): Promise<ClusterStatus> {
   const names = clusterNames(options.prefix ?? 'parley');
   const kvm = new Kvm(nc);
@@ -33,12 +37,13 @@ export async function readClusterStatus(
       });
     },
   );
+  const leaseTtlMs = (await leases.status()).ttl;
   const jsm = await jetstreamManager(nc);
   const count = async (stream: string): Promise<number> =>
     (await jsm.streams.info(stream).catch(() => undefined))?.state.messages ?? 0;
   return {
-    nodes: await readNodes(nodes, options.leaseTtlMs),
-    leases: await readLeases(leases, options.leaseTtlMs),
+    nodes: await readNodes(nodes, leaseTtlMs),
+    leases: await readLeases(leases, leaseTtlMs),
     inbound: await count(names.inStream),
     deadLetters: await count(names.deadStream),
   };
