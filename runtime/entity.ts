@@ -49,9 +49,10 @@ export interface EntityDefinition<M, S> {
   /**
    * Reads stored state at activation (and restart), before the first message; `undefined` means none, so
    * `initialState` is used. Messages that arrive meanwhile queue. A rejection is a start failure, handled by
-   * `supervision`.
+   * `supervision`. `epoch` is the fencing epoch this activation runs under (see `EntityContext.epoch`),
+   * for a store that claims the entity for it as it reads.
    */
-  load?(id: string): Promise<S | undefined>;
+  load?(id: string, epoch: number | undefined): Promise<S | undefined>;
   /** Stores state: on `ctx.saveState()` and at passivation (idle timeout, system shutdown). */
   save?(id: string, state: S): Promise<void>;
   /** Passivate after this long without a message. @default '5m' */

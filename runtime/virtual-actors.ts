@@ -146,7 +146,7 @@ class EntityCell<M, S> extends ActorCell<M> {
   private async loadAndStart(instance: EntityActor<M, S>): Promise<void> {
     let loaded: S | undefined;
     try {
-      loaded = await this.entity.definition.load?.(this.id);
+      loaded = await this.entity.definition.load?.(this.id, this.entityCtx.epoch);
     } catch (error) {
       throw new EntityPersistenceError(this.entity.kind, this.id, 'load', { cause: error });
     }

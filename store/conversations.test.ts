@@ -253,6 +253,30 @@ for (const backend of storeBackends) {
       assert.equal(await store.conversations.hasProcessed(stale.inbound.idempotencyId), false);
     });
 
+    it("conversations - a load that claims an epoch refuses an earlier owner's later turn, before the new owner writes", async () => {
+      const turn = turnFor(userId, { epoch: 3, writer: 'old-owner' });
+      await store.conversations.recordTurn(turn);
+      assert.equal(await store.conversations.load('no such conversation', { claimEpoch: 9 }), undefined);
+
+      // The new owner (epoch 6) activates the conversation: it reads the state and claims it.
+      const claimed = await store.conversations.load(turn.conversationKey, { claimEpoch: 6 });
+      assert.equal(claimed?.epoch, 6);
+      // The old owner, still finishing a turn under epoch 3, is refused although epoch 6 wrote nothing yet.
+      const late = nextTurn(turn, { epoch: 3, writer: 'old-owner', state: { step: 'late' } });
+      await assert.rejects(store.conversations.recordTurn(late), (error: unknown) => {
+        assert.ok(error instanceof StaleEpochError);
+        assert.equal(error.currentEpoch, 6);
+        return true;
+      });
+      assert.equal(await store.conversations.hasProcessed(late.inbound.idempotencyId), false);
+      assert.deepEqual((await store.conversations.load(turn.conversationKey))?.state, claimed?.state);
+
+      // A claim never lowers the epoch; the new owner's own turns go through.
+      assert.equal((await store.conversations.load(turn.conversationKey, { claimEpoch: 2 }))?.epoch, 6);
+      const next = nextTurn(turn, { epoch: 6, writer: 'new-owner' });
+      assert.equal(await store.conversations.recordTurn(next), 'recorded');
+    });
+
     it('conversations - an equal or newer epoch is accepted and stored; an omitted one keeps it', async () => {
       const turn = turnFor(userId, { epoch: 2 });
       await store.conversations.recordTurn(turn);

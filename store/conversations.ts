@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { BlindIndexPurpose } from './blind-index.js';
 import type { Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
@@ -89,13 +89,22 @@ export interface TurnLogEntry {
   readonly recordedAt: Date;
 }
 
+export interface LoadOptions {
+  /**
+   * Claims the conversation for this fencing epoch as it is read: its stored epoch is raised to it (never
+   * lowered), so from then on a turn recorded under an earlier epoch (a previous owner finishing late) is
+   * refused as stale, even before this owner has recorded one. The returned record carries the epoch.
+   */
+  readonly claimEpoch?: number;
+}
+
 /** `'recorded'`: the turn was written. `'duplicate'`: its inbound id was already recorded; nothing changed. */
 export type RecordTurnResult = 'recorded' | 'duplicate';
 
 /** Conversations and their turns. */
 export interface ConversationRepository {
   /** The conversation addressed by `conversationKey`, or `undefined` before its first recorded turn. */
-  load(conversationKey: string): Promise<ConversationRecord | undefined>;
+  load(conversationKey: string, options?: LoadOptions): Promise<ConversationRecord | undefined>;
   /**
    * Records a turn in one transaction: creates or updates the conversation, stores its state, and inserts
    * the inbound message and the replies. Race-safe: of concurrent turns with one inbound idempotency id,
@@ -455,12 +464,22 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   }
 
   return {
-    async load(conversationKey) {
-      const row = await ctx.db
-        .selectFrom('conversations')
-        .selectAll()
-        .where('conversation_key_index', '=', indexOf(conversationKey))
-        .executeTakeFirst();
+    async load(conversationKey, options = {}) {
+      const keyIndex = indexOf(conversationKey);
+      const { claimEpoch } = options;
+      const row =
+        claimEpoch === undefined
+          ? await ctx.db
+              .selectFrom('conversations')
+              .selectAll()
+              .where('conversation_key_index', '=', keyIndex)
+              .executeTakeFirst()
+          : await ctx.db
+              .updateTable('conversations')
+              .set({ epoch: sql<number>`greatest(epoch, ${claimEpoch})` })
+              .where('conversation_key_index', '=', keyIndex)
+              .returningAll()
+              .executeTakeFirst();
       if (row === undefined) return undefined;
       remember(row.conversation_key_index, row.id);
       const base = {

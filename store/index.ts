@@ -12,6 +12,7 @@ export type { PlatformUserRef, UpsertUser, User, UserRepository } from './users.
 export type {
   ConversationRecord,
   ConversationRepository,
+  LoadOptions as ConversationLoadOptions,
   RecordTurnResult,
   StoredReply,
   Turn,

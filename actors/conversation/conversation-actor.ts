@@ -272,8 +272,12 @@ export function conversationEntity(
   return {
     create: () => new ConversationActor(deps),
     initialState: initialDialogState,
-    load: async (conversationKey) => {
-      const record = await deps.store.conversations.load(conversationKey);
+    // Claimed for the activation's epoch as it loads: a previous owner's late turn is refused from now on.
+    load: async (conversationKey, epoch) => {
+      const record = await deps.store.conversations.load(
+        conversationKey,
+        epoch === undefined ? {} : { claimEpoch: epoch },
+      );
       return record ? reviveDialogState(record.state) : undefined;
     },
     idleTimeout: deps.options.idleTimeoutMs,

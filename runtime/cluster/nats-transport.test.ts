@@ -36,6 +36,8 @@ const flakyTries = new Map<string, number>();
 /** `ordered` messages as their entity handled them, by entity id; and those that failed once already. */
 const handledInOrder = new Map<string, number[]>();
 const failedOnce = new Set<string>();
+/** The epoch each probe's last activation loaded its state under, by node and entity id. */
+const loadedUnder = new Map<string, number | undefined>();
 
 interface Node extends AsyncDisposable {
   readonly system: ActorSystem;
@@ -83,6 +85,10 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
       },
     }),
     initialState: () => ({ count: 0 }),
+    load: (id, epoch) => {
+      loadedUnder.set(`${nodeId}/${id}`, epoch);
+      return Promise.resolve(undefined);
+    },
   });
   await transport.start().catch(async (error: unknown) => {
     await connection.close();
@@ -148,6 +154,7 @@ describe('cluster - NATS transport', () => {
         .shards.find((s) => s.shard === shard)?.epoch;
       assert.equal(answer.epoch, epoch);
       assert.ok(answer.epoch! > 0);
+      assert.equal(loadedUnder.get(`${owner}/${ids[i]}`), epoch, 'its state was loaded under that epoch');
     }
     // Same entity again: one activation, its state kept.
     const again = await gateway.system

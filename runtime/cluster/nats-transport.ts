@@ -548,7 +548,8 @@ class JetStreamTransport implements NatsTransport {
     const evicted = this.#host?.evict(
       (address) => shardOf(address.kind, address.id, shards) === hosted.shard,
     );
-    // An entity stuck in a message must not hold the shard forever: its late write is fenced anyway.
+    // An entity stuck in a message must not hold the shard forever: its late write is fenced anyway, once
+    // the next owner has loaded the entity (a store that claims the epoch on load, as conversations do).
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.drainTimeoutMs);
