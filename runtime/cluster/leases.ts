@@ -46,6 +46,8 @@ export interface NodeView {
   readonly draining: boolean;
   /** False for a node that only sends (a gateway). */
   readonly takesShards: boolean;
+  /** The cluster's shard count as this node has it (every node must agree); unknown from older nodes. */
+  readonly shards: number | undefined;
   readonly seenAt: Date;
 }
 
@@ -177,7 +179,12 @@ export class LeaseManager {
   }
 
   async #announce(): Promise<void> {
-    const view = { draining: this.#draining, takesShards: this.#options.takesShards, at: Date.now() };
+    const view = {
+      draining: this.#draining,
+      takesShards: this.#options.takesShards,
+      shards: this.#options.shards,
+      at: Date.now(),
+    };
     await this.#options.nodes.put(this.#options.nodeId, JSON.stringify(view));
   }
 
@@ -364,8 +371,8 @@ export async function readNodes(
   const views: NodeView[] = [];
   for (const entry of await readAll(bucket, timeoutMs)) {
     if (Date.now() - entry.created.getTime() > leaseTtlMs) continue;
-    const { draining, takesShards } = entry.json<{ draining: boolean; takesShards: boolean }>();
-    views.push({ node: entry.key, draining, takesShards, seenAt: entry.created });
+    const { draining, takesShards, shards } = entry.json<Omit<NodeView, 'node' | 'seenAt'>>();
+    views.push({ node: entry.key, draining, takesShards, shards, seenAt: entry.created });
   }
   return views.sort((a, b) => a.node.localeCompare(b.node));
 }

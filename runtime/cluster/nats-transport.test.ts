@@ -213,6 +213,31 @@ describe('cluster - NATS transport', () => {
     await until(() => heldShards(b).length === SHARDS, 10_000, 'B to take the shards');
   });
 
+  it("cluster - a node or gateway with another shard count than the live nodes' is refused", async () => {
+    await using a = await startNode(nats.url, 'count-a', { prefix: 'count' });
+    await until(() => heldShards(a).length === SHARDS, 10_000, 'the shards');
+    for (const [node, hostsEntities] of [
+      ['count-b', true],
+      ['count-gateway', false],
+    ] as const) {
+      await assert.rejects(
+        async () => {
+          await using _ = await startNode(nats.url, node, {
+            prefix: 'count',
+            shards: SHARDS * 2,
+            hostsEntities,
+          });
+        },
+        (error: unknown) =>
+          error instanceof ClusterError &&
+          error.message.startsWith(
+            `node '${node}' has ${SHARDS * 2} shards, but live nodes have ${SHARDS} (count-a)`,
+          ),
+      );
+    }
+    assert.equal(heldShards(a).length, SHARDS, 'the live node kept its shards');
+  });
+
   it('cluster - a message that keeps failing is dead-lettered and the asker gets RemoteActorError', async () => {
     await using a = await startNode(nats.url, 'dlq-a', { prefix: 'dlq', maxDeliver: 2, shards: 1 });
     await until(() => heldShards(a).length === 1, 10_000, 'the shard');

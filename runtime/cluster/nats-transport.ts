@@ -285,17 +285,26 @@ class JetStreamTransport implements NatsTransport {
    * The lease and node buckets, whose `max_age` is the cluster's lease time. Every node must use the same
    * one: a node renewing less often than the buckets forget would lose its leases and vanish from the node
    * list. A different lease time is refused while other nodes are live; with none live, it becomes the
-   * cluster's (that is how it is changed: stop every node, start them with the new one).
+   * cluster's (that is how it is changed: stop every node, start them with the new one). So is a shard
+   * count other than the live nodes': the same conversation would map to two shards, owned by two nodes.
    */
   async #leaseBuckets(): Promise<[KV, KV]> {
-    const { names, leaseTtlMs } = this.options;
+    const { names, leaseTtlMs, shards } = this.options;
     const kvm = new Kvm(this.#js);
     const [leases, nodes] = (await Promise.all(
       [names.leaseBucket, names.nodeBucket].map((name) => kvm.create(name, { ttl: leaseTtlMs, history: 1 })),
     )) as [KV, KV];
     const { ttl } = await leases.status();
-    if (ttl === leaseTtlMs) return [leases, nodes];
     const live = (await readNodes(nodes, ttl)).filter((node) => node.node !== this.nodeId);
+    const otherCounts = live.filter((node) => node.shards !== undefined && node.shards !== shards);
+    if (otherCounts.length > 0) {
+      throw new ClusterError(
+        `node '${this.nodeId}' has ${shards} shards, but live nodes have ` +
+          `${otherCounts.map((node) => `${node.shards} (${node.node})`).join(', ')}: give every node the same ` +
+          'shard count (PARLEY_CLUSTER_SHARDS); it must never change while the cluster holds messages',
+      );
+    }
+    if (ttl === leaseTtlMs) return [leases, nodes];
     if (live.length > 0) {
       throw new ClusterError(
         `node '${this.nodeId}' has a lease time of ${leaseTtlMs} ms, but the cluster's is ${ttl} ms ` +
