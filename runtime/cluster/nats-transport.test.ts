@@ -238,6 +238,31 @@ describe('cluster - NATS transport', () => {
     assert.equal(heldShards(a).length, SHARDS, 'the live node kept its shards');
   });
 
+  it('cluster - a second process under a live node id is refused; a killed run under it is waited out', async () => {
+    await using a = await startNode(nats.url, 'twin', { prefix: 'twin' });
+    await until(() => heldShards(a).length === SHARDS, 10_000, 'the shards');
+    await assert.rejects(
+      async () => {
+        await using _ = await startNode(nats.url, 'twin', { prefix: 'twin' });
+      },
+      (error: unknown) =>
+        error instanceof ClusterError &&
+        /^node id 'twin' is in use by another live process/.test(error.message),
+    );
+    assert.equal(heldShards(a).length, SHARDS, 'the live node kept its shards');
+
+    // A run of 'ghost' that died without leaving: its entry stays until the lease time (2 s) passes.
+    const kv = await new Kvm(a.connection).open('twin_nodes');
+    await kv.put(
+      'ghost',
+      JSON.stringify({ draining: false, takesShards: true, shards: SHARDS, at: Date.now() }),
+    );
+    const started = Date.now();
+    await using ghost = await startNode(nats.url, 'ghost', { prefix: 'twin' });
+    assert.ok(Date.now() - started >= 1000, 'it waited for the old entry to lapse');
+    await until(() => heldShards(ghost).length === SHARDS / 2, 10_000, 'the new ghost to take its half');
+  });
+
   it('cluster - a message that keeps failing is dead-lettered and the asker gets RemoteActorError', async () => {
     await using a = await startNode(nats.url, 'dlq-a', { prefix: 'dlq', maxDeliver: 2, shards: 1 });
     await until(() => heldShards(a).length === 1, 10_000, 'the shard');

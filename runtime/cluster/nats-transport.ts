@@ -304,6 +304,7 @@ class JetStreamTransport implements NatsTransport {
           'shard count (PARLEY_CLUSTER_SHARDS); it must never change while the cluster holds messages',
       );
     }
+    await this.#refuseTwin(nodes, ttl);
     if (ttl === leaseTtlMs) return [leases, nodes];
     if (live.length > 0) {
       throw new ClusterError(
@@ -321,6 +322,34 @@ class JetStreamTransport implements NatsTransport {
       await this.#jsm!.streams.update(streamInfo.config.name, { max_age: nanos(leaseTtlMs) });
     }
     return [leases, nodes];
+  }
+
+  /**
+   * A live entry under this node's id is this node's previous run (killed, so it never left the list) or
+   * another process given the same id. Joining beside a live one would make the two take each other's
+   * leases and share one answers consumer. So the entry is watched until it lapses (then this node joins),
+   * and if it is renewed meanwhile, this node is refused.
+   */
+  async #refuseTwin(nodes: KV, ttl: number): Promise<void> {
+    const seen = await nodes.get(this.nodeId);
+    if (seen === null || seen.operation !== 'PUT') return;
+    const lapsesAt = seen.created.getTime() + ttl;
+    if (Date.now() > lapsesAt) return;
+    this.#logger.info(
+      { node: this.nodeId, waitMs: lapsesAt - Date.now() },
+      'an entry under this node id is live: waiting for it to lapse (this node killed before?) or be renewed (another process with this id)',
+    );
+    while (Date.now() <= lapsesAt) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, this.options.renewIntervalMs / 2)));
+      const now = await nodes.get(this.nodeId);
+      if (now === null || now.operation !== 'PUT') return;
+      if (now.revision !== seen.revision) {
+        throw new ClusterError(
+          `node id '${this.nodeId}' is in use by another live process (it renewed its entry while this ` +
+            'one waited): give each node its own id (PARLEY_NODE_ID)',
+        );
+      }
+    }
   }
 
   send(target: EntityAddress, message: unknown, reply: ReplySink | undefined): void {
