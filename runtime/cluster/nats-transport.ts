@@ -181,6 +181,7 @@ class JetStreamTransport implements NatsTransport {
   #jsm: JetStreamManager | undefined;
   #leases: LeaseManager | undefined;
   #replies: ConsumerMessages | undefined;
+  #leaseWatch: { stop(): void } | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   #closed = false;
@@ -481,6 +482,7 @@ class JetStreamTransport implements NatsTransport {
   async close(): Promise<void> {
     await this.drain();
     this.#closed = true;
+    this.#leaseWatch?.stop();
     this.#replies?.stop();
     clearInterval(this.#sweeper);
     await this.#jsm?.consumers
@@ -772,13 +774,27 @@ class JetStreamTransport implements NatsTransport {
   }
 
   async #watchReleases(leases: KV): Promise<void> {
-    try {
-      const watch = await leases.watch();
-      for await (const entry of watch) {
-        if (entry.operation !== 'PUT' && !this.#draining) this.#leases?.nudge();
+    while (!this.#closed) {
+      try {
+        const watch = await leases.watch();
+        this.#leaseWatch = watch;
+        for await (const entry of watch) {
+          if (this.#closed) break;
+          if (entry.operation !== 'PUT' && !this.#draining) this.#leases?.nudge();
+        }
+        if (this.#closed) return;
+        this.#logger.warn(
+          { node: this.nodeId },
+          'lease watch ended; opening it again (until then, released shards wait a round)',
+        );
+      } catch (error) {
+        if (this.#closed) return;
+        this.#logger.warn(
+          { err: error },
+          'lease watch failed; opening it again (until then, released shards wait a round)',
+        );
       }
-    } catch (error) {
-      this.#logger.debug({ err: error }, 'lease watch ended');
+      await new Promise((resolve) => setTimeout(resolve, CONSUMER_RETRY_MS));
     }
   }
 
