@@ -642,7 +642,9 @@ class JetStreamTransport implements NatsTransport {
    * unacknowledged for the next owner.
    */
   async #process(hosted: HostedShard, msg: JsMsg, kind: string, id: string, message: unknown): Promise<void> {
-    // Deliveries before this consumer's (another owner's) count too.
+    // Earlier deliveries by this shard's consumer count too (an ack wait that ran out, an answer that could
+    // not be published). A previous owner's do not: each owner's consumer counts from 1, so a message that
+    // kills the process it runs in moves from owner to owner without reaching `maxDeliver`.
     for (let delivery = msg.info.deliveryCount; ; delivery++) {
       if (hosted.closing) return;
       const outcome = await this.#deliver(hosted, kind, id, message, msg.headers?.has(ClusterHeader.ReplyTo));
