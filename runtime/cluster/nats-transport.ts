@@ -716,7 +716,9 @@ class JetStreamTransport implements NatsTransport {
     headers.delete('Nats-Msg-Id');
     try {
       await this.#js.publish(this.options.names.deadSubject(hosted.shard), msg.data, { headers });
-      msg.term(reason);
+      // Acknowledged, not terminated: nats-server 2.9 keeps a terminated message in a work-queue stream,
+      // where the shard's next consumer (a new owner's) would deliver it again.
+      msg.ack();
       this.#logger.error(
         { shard: hosted.shard, seq: msg.seq, reason },
         'message moved to the dead-letter stream (inspect and replay with `parley cluster dead-letters`)',
