@@ -29,13 +29,16 @@ type ProbeMessage =
   | ({ readonly type: 'where'; readonly id?: string } & Ask<Where>)
   | ({ readonly type: 'boom' } & Ask<never>)
   | ({ readonly type: 'flaky'; readonly failures: number } & Ask<number>)
-  | ({ readonly type: 'ordered'; readonly n: number; readonly failFirst: boolean } & Ask<number>);
+  | ({ readonly type: 'ordered'; readonly n: number; readonly failFirst: boolean } & Ask<number>)
+  | ({ readonly type: 'slow'; readonly id: string; readonly ms: number } & Ask<number>);
 
 const SHARDS = 8;
 const flakyTries = new Map<string, number>();
 /** `ordered` messages as their entity handled them, by entity id; and those that failed once already. */
 const handledInOrder = new Map<string, number[]>();
 const failedOnce = new Set<string>();
+/** How often each `slow` message was handled, by message id. */
+const slowRuns = new Map<string, number>();
 /** The epoch each probe's last activation loaded its state under, by node and entity id. */
 const loadedUnder = new Map<string, number | undefined>();
 
@@ -60,7 +63,7 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
   const system = createActorSystem({ name: nodeId, transport });
   system.registerEntity<ProbeMessage, { count: number }>('probe', {
     create: () => ({
-      receive(message: ProbeMessage, ctx: EntityContext<ProbeMessage, { count: number }>) {
+      async receive(message: ProbeMessage, ctx: EntityContext<ProbeMessage, { count: number }>) {
         if (message.type === 'boom') throw new Error('probe exploded');
         if (message.type === 'ordered') {
           const attempt = `${ctx.id}:${message.n}`;
@@ -70,6 +73,13 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
           }
           handledInOrder.set(ctx.id, [...(handledInOrder.get(ctx.id) ?? []), message.n]);
           ctx.respond(message, message.n);
+          return;
+        }
+        if (message.type === 'slow') {
+          const runs = (slowRuns.get(message.id) ?? 0) + 1;
+          slowRuns.set(message.id, runs);
+          await new Promise((resolve) => setTimeout(resolve, message.ms));
+          ctx.respond(message, runs);
           return;
         }
         if (message.type === 'flaky') {
@@ -261,6 +271,18 @@ describe('cluster - NATS transport', () => {
     await using ghost = await startNode(nats.url, 'ghost', { prefix: 'twin' });
     assert.ok(Date.now() - started >= 1000, 'it waited for the old entry to lapse');
     await until(() => heldShards(ghost).length === SHARDS / 2, 10_000, 'the new ghost to take its half');
+  });
+
+  it('cluster - a turn slower than the ack wait is kept by in-progress acks, not delivered again', async () => {
+    await using a = await startNode(nats.url, 'slow-a', { prefix: 'slow', shards: 1, ackWait: '1s' });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const runs = await a.system
+      .entity<ProbeMessage>('probe', 'sloth')
+      .ask({ type: 'slow', id: 'slow-1', ms: 3500 }, { timeout: 15_000 });
+    assert.equal(runs, 1);
+    // A redelivery would have queued behind the first run; give it the time to show.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(slowRuns.get('slow-1'), 1, 'handled once: the ack wait (1 s) never ran out');
   });
 
   it('cluster - a message that keeps failing is dead-lettered and the asker gets RemoteActorError', async () => {
