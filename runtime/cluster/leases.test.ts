@@ -122,4 +122,61 @@ describe('cluster - leases in NATS KV', () => {
       }
     },
   );
+
+  it('leases - a node whose renewals stop answering gives its shards up before the lease can pass', async () => {
+    const kvm = new Kvm(nc);
+    const leases = await kvm.create('test_leases_cut', { ttl: 2000, history: 1 });
+    const nodes = await kvm.create('test_nodes_cut', { ttl: 2000, history: 1 });
+    // Cut off: from now on a renewal never answers (NATS unreachable, as this node sees it).
+    let cut = false;
+    const cutLeases = new Proxy(leases, {
+      get(target, property, receiver) {
+        if (property === 'update') {
+          return (...args: Parameters<typeof leases.update>) =>
+            cut ? new Promise<number>(() => undefined) : target.update(...args);
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const lost: Array<{ key: string; at: number; reason: string }> = [];
+    const manager = new LeaseManager({
+      leases: cutLeases,
+      nodes,
+      nodeId: 'node-cut',
+      shards: 1,
+      leaseTtlMs: 2000,
+      renewIntervalMs: 400,
+      takesShards: true,
+      shardClaim: (shard) => ({
+        key: shardKey(shard),
+        acquired: () => Promise.resolve(),
+        releasing: () => Promise.resolve(),
+        lost: (reason) => {
+          lost.push({ key: shardKey(shard), at: Date.now(), reason });
+          return Promise.resolve();
+        },
+      }),
+      logger: silentLogger,
+    });
+    await manager.start();
+    try {
+      for (let i = 0; i < 100 && manager.held().length < 1; i++) await sleep(20);
+      assert.equal(manager.held().length, 1);
+      // The last renewal that reached the bucket: the lease expires 2 s after it.
+      const written = (await leases.get('shard.0'))!.created.getTime();
+      cut = true;
+      for (let i = 0; i < 150 && lost.length === 0; i++) await sleep(20);
+      assert.equal(lost.length, 1, 'the shard was given up');
+      assert.equal(lost[0]!.key, 'shard.0');
+      assert.match(lost[0]!.reason, /not renewed for \d+ ms/);
+      assert.ok(
+        lost[0]!.at < written + 2000,
+        `given up ${lost[0]!.at - written} ms after the last renewal, before the 2 s lease time`,
+      );
+      assert.deepEqual(manager.held(), [], 'no longer held');
+    } finally {
+      manager.stop();
+    }
+  });
 });
