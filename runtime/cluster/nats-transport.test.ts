@@ -368,6 +368,42 @@ describe('cluster - NATS transport', () => {
     );
   });
 
+  it('cluster - a singleton whose node is cut off stops there and starts on another node after the lease time', async () => {
+    const running: string[] = [];
+    const events: string[] = [];
+    const run = (node: string) => (epoch: number) => {
+      running.push(node);
+      events.push(`start ${node} ${epoch}`);
+      return Promise.resolve(() => {
+        running.splice(running.indexOf(node), 1);
+        events.push(`stop ${node}`);
+        return Promise.resolve();
+      });
+    };
+    const leases = { prefix: 'cutoff', shards: 2, leaseTtl: '2s' } as const;
+    await using a = await startNode(nats.url, 'cutoff-a', leases);
+    a.transport.singleton('poller', run('cutoff-a'));
+    await until(() => running.length === 1, 10_000, 'the singleton to start');
+    await using b = await startNode(nats.url, 'cutoff-b', leases);
+    b.transport.singleton('poller', run('cutoff-b'));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(running, ['cutoff-a'], 'one instance in the cluster');
+
+    // A loses NATS for good (as if its network went): it cannot renew, so it must stop the singleton
+    // before its lease can pass to B.
+    await a.connection.close();
+    await until(
+      () => running.length === 1 && running[0] === 'cutoff-b',
+      10_000,
+      'the singleton to move to B',
+    );
+    assert.deepEqual(
+      events.map((event) => event.replace(/ \d+$/, '')),
+      ['start cutoff-a', 'stop cutoff-a', 'start cutoff-b'],
+      'stopped on A before it started on B',
+    );
+  });
+
   it('cluster - an ask sent again under an id already answered (a client resending) is answered again', async () => {
     await using a = await startNode(nats.url, 'again-a', { prefix: 'again', shards: 1 });
     await until(() => heldShards(a).length === 1, 10_000, 'the shard');
