@@ -99,6 +99,10 @@ export const configSchema = z
         maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).default(500),
         /** Most texts waiting for a worker; more are refused (RESOURCE_EXHAUSTED). @default 8192 */
         maxQueue: z.number().int().min(1).max(1_000_000).default(8192),
+        /** Longest text classified, in UTF-16 code units; longer ones are refused (INVALID_ARGUMENT). @default 4096 */
+        maxTextChars: z.number().int().min(1).max(100_000).default(4096),
+        /** Most texts in one `ClassifyBatch` call to `parley serve inference`. @default 4096 */
+        maxBatchTexts: z.number().int().min(1).max(65_536).default(4096),
         /** Deadline of one classification through the service. @default '2s' */
         deadline: duration.default('2s'),
         /** Answers kept in memory by the client (0: none); Redis (REDIS_URL) is the shared layer. @default 10000 */

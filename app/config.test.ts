@@ -207,6 +207,8 @@ describe('roles', () => {
       ['PARLEY_INFERENCE_MAX_QUEUE', '2.5', 'inference.maxQueue'],
       ['PARLEY_INFERENCE_DEADLINE', 'soon', 'inference.deadline'],
       ['PARLEY_INFERENCE_CACHE_SIZE', '-5', 'inference.cacheSize'],
+      ['PARLEY_INFERENCE_MAX_TEXT_CHARS', '0', 'inference.maxTextChars'],
+      ['PARLEY_INFERENCE_MAX_BATCH_TEXTS', 'many', 'inference.maxBatchTexts'],
     ];
     for (const [name, value, path] of refused) {
       const issues = issuesOf(() => loadConfig({ env: { [name]: value } }));
@@ -219,8 +221,11 @@ describe('roles', () => {
         PARLEY_INFERENCE_MAX_QUEUE_DELAY_US: '0',
         PARLEY_INFERENCE_MAX_QUEUE: '16',
         PARLEY_INFERENCE_CACHE_SIZE: '0',
+        PARLEY_INFERENCE_MAX_TEXT_CHARS: '200',
+        PARLEY_INFERENCE_MAX_BATCH_TEXTS: '32',
       },
     });
+    assert.deepEqual([tuned.inference.maxTextChars, tuned.inference.maxBatchTexts], [200, 32]);
     assert.deepEqual(
       [
         tuned.inference.maxBatch,

@@ -39,6 +39,8 @@ export const environmentVariables: Readonly<Record<string, { path: readonly stri
   PARLEY_INFERENCE_MAX_QUEUE: { path: ['inference', 'maxQueue'], parse: asNumber },
   PARLEY_INFERENCE_DEADLINE: { path: ['inference', 'deadline'], parse: asString },
   PARLEY_INFERENCE_CACHE_SIZE: { path: ['inference', 'cacheSize'], parse: asNumber },
+  PARLEY_INFERENCE_MAX_TEXT_CHARS: { path: ['inference', 'maxTextChars'], parse: asNumber },
+  PARLEY_INFERENCE_MAX_BATCH_TEXTS: { path: ['inference', 'maxBatchTexts'], parse: asNumber },
   PARLEY_INFERENCE_TLS_CA: { path: ['inference', 'tls', 'ca'], parse: asString },
   PARLEY_INFERENCE_TLS_CERT: { path: ['inference', 'tls', 'cert'], parse: asString },
   PARLEY_INFERENCE_TLS_KEY: { path: ['inference', 'tls', 'key'], parse: asString },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { IntentDeclaration } from '../actors/skills/index.js';
 import { buildModel, datasetFromManifests, openModelRegistry } from '../models/index.js';
+import { createInferenceClient } from '../models/serve/index.js';
 import { loadSkills } from './assistant.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config-schema.js';
@@ -99,6 +100,27 @@ describe('understanding by role', () => {
       assert.equal((await understanding.classifier.classify('what time is it'))?.intent, 'time.current');
     } finally {
       await understanding.close();
+      await service.close();
+    }
+  });
+
+  it("role inference - the text and batch limits from the config are the service's", async () => {
+    const service = await startInferenceService(
+      {
+        ...config,
+        inference: { ...config.inference, listen: '127.0.0.1:0', maxTextChars: 10, maxBatchTexts: 2 },
+      },
+      intents,
+      logger,
+    );
+    const client = createInferenceClient({ address: `127.0.0.1:${service.port}`, coalesce: false });
+    try {
+      await client.ready();
+      await assert.rejects(client.predict('x'.repeat(11)), /the text is 11 characters long; the limit is 10/);
+      await assert.rejects(client.predictBatch(['a', 'b', 'c']), /the batch has 3 texts; the limit is 2/);
+      assert.equal((await client.predictBatch(['set alarm', 'hello'])).predictions.length, 2);
+    } finally {
+      client.close();
       await service.close();
     }
   });

@@ -142,6 +142,7 @@ export async function startInferenceService(
     const server = await startInferenceServer({
       engine,
       address: config.inference.listen,
+      maxBatchTexts: config.inference.maxBatchTexts,
       logger,
       ...(files?.cert &&
         files.key && {
@@ -183,6 +184,7 @@ async function startEngine(
     maxBatch: inference.maxBatch,
     maxQueueDelayMicros: inference.maxQueueDelayMicros,
     maxQueue: inference.maxQueue,
+    maxTextChars: inference.maxTextChars,
     ...(threads !== undefined && { threads }),
   });
   const registry = openModelRegistry(modelRegistryDir(config.dataDir));
