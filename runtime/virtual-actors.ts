@@ -87,6 +87,10 @@ class EntityCell<M, S> extends ActorCell<M> {
   }
 
   /** The fencing epoch its messages are delivered under (see `EntityContext.epoch`). */
+  get epoch(): number | undefined {
+    return this.entityCtx.epoch;
+  }
+
   setEpoch(epoch: number): void {
     this.entityCtx.epoch = epoch;
   }
@@ -366,8 +370,10 @@ export class EntityHost implements TransportHost, CellParent, EntityRouter {
       });
       return;
     }
-    // Messages that came in while it passivated: they wake it up again, in order.
-    this.activate(kind, cell.id, cell.mailbox);
+    // Messages that came in while it passivated: they wake it up again, in order, under the epoch they
+    // were delivered with (the next activation loads, and so claims, under it too).
+    const next = this.activate(kind, cell.id, cell.mailbox);
+    if (cell.epoch !== undefined) next.setEpoch(cell.epoch);
   }
 
   childEscalated(child: ActorCell<unknown>, failure: ActorFailure): void {

@@ -273,6 +273,11 @@ for (const backend of storeBackends) {
 
       // A claim never lowers the epoch; the new owner's own turns go through.
       assert.equal((await store.conversations.load(turn.conversationKey, { claimEpoch: 2 }))?.epoch, 6);
+      assert.equal((await store.conversations.load(turn.conversationKey, { claimEpoch: 6 }))?.epoch, 6);
+      await assert.rejects(
+        store.conversations.load(turn.conversationKey, { claimEpoch: -1 }),
+        /invalid claimEpoch: expected a non-negative integer, got -1/,
+      );
       const next = nextTurn(turn, { epoch: 6, writer: 'new-owner' });
       assert.equal(await store.conversations.recordTurn(next), 'recorded');
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { BlindIndexPurpose } from './blind-index.js';
 import type { Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
@@ -467,19 +467,27 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     async load(conversationKey, options = {}) {
       const keyIndex = indexOf(conversationKey);
       const { claimEpoch } = options;
-      const row =
+      if (claimEpoch !== undefined && !(Number.isSafeInteger(claimEpoch) && claimEpoch >= 0)) {
+        throw new InvalidValueError('claimEpoch', `expected a non-negative integer, got ${claimEpoch}`);
+      }
+      // Raised when below the claim (a new owner), else only read (a reactivation under the same epoch).
+      const claimed =
         claimEpoch === undefined
-          ? await ctx.db
-              .selectFrom('conversations')
-              .selectAll()
-              .where('conversation_key_index', '=', keyIndex)
-              .executeTakeFirst()
+          ? undefined
           : await ctx.db
               .updateTable('conversations')
-              .set({ epoch: sql<number>`greatest(epoch, ${claimEpoch})` })
+              .set({ epoch: claimEpoch })
               .where('conversation_key_index', '=', keyIndex)
+              .where('epoch', '<', claimEpoch)
               .returningAll()
               .executeTakeFirst();
+      const row =
+        claimed ??
+        (await ctx.db
+          .selectFrom('conversations')
+          .selectAll()
+          .where('conversation_key_index', '=', keyIndex)
+          .executeTakeFirst());
       if (row === undefined) return undefined;
       remember(row.conversation_key_index, row.id);
       const base = {

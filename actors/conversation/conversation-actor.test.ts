@@ -134,6 +134,25 @@ for (const backend of storeBackends) {
       await second.system.shutdown();
     });
 
+    it('conversation - a message another node recorded meanwhile is answered from the store, and its state taken up', async () => {
+      const first = harness(store, host);
+      const second = harness(store, host);
+      await first.handle(inbound('a10', 'hello'));
+      // Another node (a previous owner finishing late, say) records a turn this activation has not seen.
+      const elsewhere = inbound('a10', 'note: written elsewhere');
+      const [answer] = await second.handle(elsewhere);
+      assert.deepEqual(await first.handle(elsewhere), [answer!], 'not run again: the stored reply');
+      await first.handle(inbound('a10', 'thanks'));
+      const record = await store.conversations.load('web:a10');
+      assert.equal(
+        (record?.state as { turns: number }).turns,
+        3,
+        "the third turn counted the other node's: the state was read again, not overwritten",
+      );
+      await first.system.shutdown();
+      await second.system.shutdown();
+    });
+
     it('conversation - processing timeout apologises and returns to idle', async () => {
       const h = harness(store, host);
       let started!: () => void;

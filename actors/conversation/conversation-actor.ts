@@ -67,14 +67,14 @@ export class ConversationActor {
   }
 
   async #turn(message: InboundMessage, ctx: Context): Promise<TurnResult> {
-    if (
-      ctx.state.recentIds.includes(message.id) ||
-      (await this.deps.store.conversations.hasProcessed(message.id))
-    ) {
+    const known = ctx.state.recentIds.includes(message.id);
+    if (known || (await this.deps.store.conversations.hasProcessed(message.id))) {
       this.deps.logger.info(
         { conversation: ctx.id, messageId: message.id },
         'duplicate message: answering with the stored replies',
       );
+      // Recorded, but not in this activation's state: another node recorded it after this one loaded.
+      if (!known) await this.#reload(ctx);
       return this.#duplicate(message);
     }
 
@@ -102,12 +102,24 @@ export class ConversationActor {
         epoch: ctx.epoch,
         writer: this.deps.writer,
       });
-      if (recorded === 'duplicate') return await this.#duplicate(message);
+      if (recorded === 'duplicate') {
+        await this.#reload(ctx);
+        return await this.#duplicate(message);
+      }
       ctx.state = state;
       return { status: 'answered', replies };
     } finally {
       this.#status = { type: 'idle' };
     }
+  }
+
+  /** Reads the state again (and claims the conversation, if this activation has an epoch). */
+  async #reload(ctx: Context): Promise<void> {
+    const record = await this.deps.store.conversations.load(
+      ctx.id,
+      ctx.epoch === undefined ? {} : { claimEpoch: ctx.epoch },
+    );
+    if (record) ctx.state = reviveDialogState(record.state);
   }
 
   async #duplicate(message: InboundMessage): Promise<TurnResult> {

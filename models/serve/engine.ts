@@ -47,8 +47,8 @@ export interface InferenceEngineOptions {
 
 export interface EngineStats extends BatcherStats {
   readonly threads: number;
-  /** Batches each worker thread has run, busiest first: how evenly the pool shares the work. */
-  readonly batchesPerWorker: readonly number[];
+  /** Batches each worker thread has run, by thread id: how evenly the pool shares the work. */
+  readonly batchesPerWorker: Readonly<Record<number, number>>;
   readonly version: string;
 }
 
@@ -238,7 +238,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       return {
         ...batcher.stats(),
         threads,
-        batchesPerWorker: [...batchesByWorker.values()].sort((a, b) => b - a),
+        batchesPerWorker: Object.fromEntries(batchesByWorker),
         version: current.served.version,
       };
     },

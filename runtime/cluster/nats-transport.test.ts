@@ -337,7 +337,16 @@ describe('cluster - NATS transport', () => {
     assert.equal(answer.node, 'poison-a');
   });
 
-  it('cluster - a singleton runs on exactly one node and moves when that node drains', async () => {
+  /**
+   * A singleton running on A, B ready to take it; `letGo(a)` makes A give it up. It must stop on A before
+   * it starts on B, and B must have it within `withinMs`.
+   */
+  async function singletonMoves(
+    prefix: string,
+    leases: ClusterOptions,
+    letGo: (a: Node) => Promise<void>,
+    withinMs: number,
+  ): Promise<void> {
     const running: string[] = [];
     const events: string[] = [];
     const run = (node: string) => (epoch: number) => {
@@ -349,59 +358,38 @@ describe('cluster - NATS transport', () => {
         return Promise.resolve();
       });
     };
-    // Rounds 8 s apart: B can take over within 5 s only because it watches for the released lease.
-    const leases = { prefix: 'single', shards: 2, leaseTtl: '30s', renewInterval: '8s' } as const;
-    await using a = await startNode(nats.url, 'single-a', leases);
-    a.transport.singleton('poller', run('single-a'));
+    const [nodeA, nodeB] = [`${prefix}-a`, `${prefix}-b`];
+    await using a = await startNode(nats.url, nodeA, { prefix, ...leases });
+    a.transport.singleton('poller', run(nodeA));
     await until(() => running.length === 1, 10_000, 'the singleton to start');
-    await using b = await startNode(nats.url, 'single-b', leases);
-    b.transport.singleton('poller', run('single-b'));
+    await using b = await startNode(nats.url, nodeB, { prefix, ...leases });
+    b.transport.singleton('poller', run(nodeB));
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.deepEqual(running, ['single-a'], 'one instance in the cluster');
+    assert.deepEqual(running, [nodeA], 'one instance in the cluster');
 
-    await a.transport.drain();
-    await until(() => running.length === 1 && running[0] === 'single-b', 5_000, 'the singleton to move to B');
+    await letGo(a);
+    await until(() => running.length === 1 && running[0] === nodeB, withinMs, 'the singleton to move to B');
     assert.deepEqual(
       events.map((event) => event.replace(/ \d+$/, '')),
-      ['start single-a', 'stop single-a', 'start single-b'],
+      [`start ${nodeA}`, `stop ${nodeA}`, `start ${nodeB}`],
       'stopped on A before it started on B',
+    );
+  }
+
+  it('cluster - a singleton runs on exactly one node and moves when that node drains', async () => {
+    // Rounds 8 s apart: B can take over within 5 s only because it watches for the released lease.
+    await singletonMoves(
+      'single',
+      { shards: 2, leaseTtl: '30s', renewInterval: '8s' },
+      (a) => a.transport.drain(),
+      5_000,
     );
   });
 
   it('cluster - a singleton whose node is cut off stops there and starts on another node after the lease time', async () => {
-    const running: string[] = [];
-    const events: string[] = [];
-    const run = (node: string) => (epoch: number) => {
-      running.push(node);
-      events.push(`start ${node} ${epoch}`);
-      return Promise.resolve(() => {
-        running.splice(running.indexOf(node), 1);
-        events.push(`stop ${node}`);
-        return Promise.resolve();
-      });
-    };
-    const leases = { prefix: 'cutoff', shards: 2, leaseTtl: '2s' } as const;
-    await using a = await startNode(nats.url, 'cutoff-a', leases);
-    a.transport.singleton('poller', run('cutoff-a'));
-    await until(() => running.length === 1, 10_000, 'the singleton to start');
-    await using b = await startNode(nats.url, 'cutoff-b', leases);
-    b.transport.singleton('poller', run('cutoff-b'));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.deepEqual(running, ['cutoff-a'], 'one instance in the cluster');
-
     // A loses NATS for good (as if its network went): it cannot renew, so it must stop the singleton
     // before its lease can pass to B.
-    await a.connection.close();
-    await until(
-      () => running.length === 1 && running[0] === 'cutoff-b',
-      10_000,
-      'the singleton to move to B',
-    );
-    assert.deepEqual(
-      events.map((event) => event.replace(/ \d+$/, '')),
-      ['start cutoff-a', 'stop cutoff-a', 'start cutoff-b'],
-      'stopped on A before it started on B',
-    );
+    await singletonMoves('cutoff', { shards: 2, leaseTtl: '2s' }, (a) => a.connection.close(), 10_000);
   });
 
   it('cluster - an ask sent again under an id already answered (a client resending) is answered again', async () => {

@@ -156,6 +156,8 @@ type Delivery =
 
 /** Pause before a consumer whose pull ended unexpectedly is opened again. */
 const CONSUMER_RETRY_MS = 250;
+/** Pause before the lease watch is opened again after it ended or failed. */
+const WATCH_RETRY_MS = 1000;
 
 /** How long a send keeps retrying its publish while NATS is unreachable (a restart, a failover). */
 const PUBLISH_RETRY_MS = 60_000;
@@ -661,8 +663,15 @@ class JetStreamTransport implements NatsTransport {
       }
       const { error } = outcome;
       // Not the message's fault: this node is stopping or gave the shard up; the next owner gets it.
-      if (hosted.closing || error instanceof SystemShutDownError || error instanceof ActorStoppedError)
-        return;
+      if (hosted.closing || error instanceof SystemShutDownError) return;
+      if (error instanceof ActorStoppedError) {
+        // Nor this: the entity was stopping (an activation evicted with a shard this node has taken again,
+        // still finishing an earlier delivery). Returning would let the entity's next message overtake
+        // this one; it is delivered again, in its place, once the entity can take it.
+        delivery--;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
       const transient = this.#isTransient(error);
       if (!transient && delivery >= this.options.maxDeliver) {
         await this.#deadLetter(hosted, msg, `failed ${delivery} times: ${describe(error)}`);
@@ -778,10 +787,15 @@ class JetStreamTransport implements NatsTransport {
   }
 
   async #watchReleases(leases: KV): Promise<void> {
-    while (!this.#closed) {
+    // A closed connection does not come back (reconnects happen under it): nothing to watch any more.
+    while (!this.#closed && !this.#nc.isClosed()) {
       try {
         const watch = await leases.watch();
         this.#leaseWatch = watch;
+        if (this.#closed) {
+          watch.stop();
+          return;
+        }
         for await (const entry of watch) {
           if (this.#closed) break;
           if (entry.operation !== 'PUT' && !this.#draining) this.#leases?.nudge();
@@ -792,13 +806,13 @@ class JetStreamTransport implements NatsTransport {
           'lease watch ended; opening it again (until then, released shards wait a round)',
         );
       } catch (error) {
-        if (this.#closed) return;
+        if (this.#closed || this.#nc.isClosed()) return;
         this.#logger.warn(
           { err: error },
           'lease watch failed; opening it again (until then, released shards wait a round)',
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, CONSUMER_RETRY_MS));
+      await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));
     }
   }
 
