@@ -142,6 +142,26 @@ describe('inference client', () => {
     assert.equal(coalescing.stats().calls, 1 + texts.length);
   });
 
+  it("client - a coalesced batch over the service's size limit goes again in batches of that size", async () => {
+    const small = await startInferenceServer({
+      engine: sharedEngine(engine),
+      address: '127.0.0.1:0',
+      maxBatchTexts: 4,
+    });
+    closers.push(() => small.shutdown(1000));
+    const coalescing = client({
+      address: `127.0.0.1:${small.port}`,
+      coalesce: { maxBatch: 10, maxInFlight: 1 },
+    });
+    await coalescing.ready();
+    const texts = Array.from({ length: 10 }, (_, i) => TEXTS[i % TEXTS.length]!);
+    const answers = await Promise.all(texts.map((text) => coalescing.predict(text)));
+    answers.forEach((answer, i) => assert.equal(answer.prediction.intent, EXPECTED[texts[i]!]));
+    // One batch of 10, refused; then 4 + 4 + 2 (or fewer, when the first call took fewer texts).
+    assert.ok(coalescing.stats().calls <= 1 + Math.ceil(10 / 4) * 2, `${coalescing.stats().calls} calls`);
+    assert.ok(coalescing.stats().calls < 1 + 10, 'not one call per text');
+  });
+
   it('client - a request larger than the service takes is invalid_argument, not queue_full; the default takes more than 4 MiB', async () => {
     const small = await startInferenceServer({
       engine: sharedEngine(engine),

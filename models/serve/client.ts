@@ -161,6 +161,44 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     return { prediction: predictionFromWire(response.prediction), version: response.modelVersion };
   };
 
+  /**
+   * Texts of several callers in one `ClassifyBatch`. When the service refuses it, the callers whose texts
+   * only shared the call are not failed with it: a batch over the service's size limit goes again in
+   * batches of that size, and otherwise (one text too long, say) each text is asked alone, so each caller
+   * gets its own answer.
+   */
+  const classifyCoalesced = async (
+    items: readonly Queued[],
+  ): Promise<Array<VersionedPrediction | InferenceError>> => {
+    const deadline = Math.min(...items.map((item) => item.deadline));
+    try {
+      const { predictions, version } = await classifyBatch(
+        items.map((item) => item.text),
+        items[0]!.topK,
+        deadline,
+      );
+      return predictions.map((prediction) => ({ prediction, version }));
+    } catch (error) {
+      if (!isRefusal(error) || items.length === 1) throw error;
+      const limit = /the batch has \d+ texts; the limit is (\d+)/.exec((error as Error).message)?.[1];
+      if (limit !== undefined && Number(limit) >= 1 && Number(limit) < items.length) {
+        const size = Number(limit);
+        const chunks = Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
+          items.slice(i * size, (i + 1) * size),
+        );
+        return (await Promise.all(chunks.map(classifyCoalesced))).flat();
+      }
+      return Promise.all(
+        items.map((item) =>
+          classifyOne(item.text, item.topK, item.deadline).catch((alone: unknown) => {
+            if (alone instanceof InferenceError) return alone;
+            throw alone;
+          }),
+        ),
+      );
+    }
+  };
+
   const coalesce = options.coalesce ?? true;
   // A coalesced call answers each caller with its prediction, or with the error of its own text.
   const batcher: Batcher<Queued, VersionedPrediction | InferenceError> | undefined =
@@ -174,29 +212,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
           deferDispatch: true,
           maxQueue: 65_536,
           compatible: (a, b) => a.topK === b.topK,
-          async run(items) {
-            const deadline = Math.min(...items.map((item) => item.deadline));
-            try {
-              const { predictions, version } = await classifyBatch(
-                items.map((item) => item.text),
-                items[0]!.topK,
-                deadline,
-              );
-              return predictions.map((prediction) => ({ prediction, version }));
-            } catch (error) {
-              // The service refused one text (too long, say): the callers whose texts only shared its
-              // call are not failed with it. Each text is asked alone, so each caller gets its own answer.
-              if (!isRefusal(error) || items.length === 1) throw error;
-              return Promise.all(
-                items.map((item) =>
-                  classifyOne(item.text, item.topK, item.deadline).catch((alone: unknown) => {
-                    if (alone instanceof InferenceError) return alone;
-                    throw alone;
-                  }),
-                ),
-              );
-            }
-          },
+          run: (items) => classifyCoalesced(items),
         });
 
   const fetch = async (text: string, predictOptions: PredictOptions): Promise<VersionedPrediction> => {
