@@ -42,9 +42,10 @@ export interface InferenceServerOptions {
   readonly maxBatchTexts?: number;
   /**
    * Largest request taken, in bytes; a larger one is refused before it is read (RESOURCE_EXHAUSTED,
-   * which the client reports as `invalid_argument`). @default 64 MiB: `maxBatchTexts` texts at the
-   * engine's default limit of 4096 characters each, 3 UTF-8 bytes a character at most (grpc-js's own
-   * default, 4 MiB, would refuse such a batch long before its limits).
+   * which the client reports as `invalid_argument`). @default 64 MiB: 4096 texts at the engine's default
+   * limit of 4096 characters each, 3 UTF-8 bytes a character at most (grpc-js's own default, 4 MiB, would
+   * refuse such a batch long before its limits). `parley serve inference` sets it from its configured
+   * limits.
    */
   readonly maxMessageBytes?: number;
   readonly tls?: ServerTls;

@@ -79,6 +79,8 @@ export async function readTlsFiles(paths: TlsPaths): Promise<{ ca?: Buffer; cert
     const pem = read.value;
     if (pem === undefined) return undefined;
     try {
+      // Both also read DER, which grpc-js does not: the PEM armour is checked first.
+      if (!pem.includes('-----BEGIN ')) throw new Error('no PEM block (-----BEGIN ...) in it');
       if (name === 'key') createPrivateKey(pem);
       else new X509Certificate(pem);
     } catch (error) {
