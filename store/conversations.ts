@@ -94,6 +94,7 @@ export interface LoadOptions {
    * Claims the conversation for this fencing epoch as it is read: its stored epoch is raised to it (never
    * lowered), so from then on a turn recorded under an earlier epoch (a previous owner finishing late) is
    * refused as stale, even before this owner has recorded one. The returned record carries the epoch.
+   * A conversation not stored yet has nothing to claim: this owner's first turn claims it.
    */
   readonly claimEpoch?: number;
 }
