@@ -143,11 +143,6 @@ export async function startInferenceService(
       engine,
       address: config.inference.listen,
       maxBatchTexts: config.inference.maxBatchTexts,
-      // Room for a full batch of the longest texts (3 UTF-8 bytes a UTF-16 unit at most, a few of framing).
-      maxMessageBytes: Math.min(
-        2 ** 31 - 1,
-        Math.max(4 * 1024 * 1024, config.inference.maxBatchTexts * (config.inference.maxTextChars * 3 + 8)),
-      ),
       logger,
       ...(files?.cert &&
         files.key && {

@@ -115,11 +115,8 @@ export class ConversationActor {
 
   /** Reads the state again (and claims the conversation, if this activation has an epoch). */
   async #reload(ctx: Context): Promise<void> {
-    const record = await this.deps.store.conversations.load(
-      ctx.id,
-      ctx.epoch === undefined ? {} : { claimEpoch: ctx.epoch },
-    );
-    if (record) ctx.state = reviveDialogState(record.state);
+    const state = await loadDialogState(this.deps.store, ctx.id, ctx.epoch);
+    if (state) ctx.state = state;
   }
 
   async #duplicate(message: InboundMessage): Promise<TurnResult> {
@@ -284,14 +281,23 @@ export function conversationEntity(
   return {
     create: () => new ConversationActor(deps),
     initialState: initialDialogState,
-    // Claimed for the activation's epoch as it loads: a previous owner's late turn is refused from now on.
-    load: async (conversationKey, epoch) => {
-      const record = await deps.store.conversations.load(
-        conversationKey,
-        epoch === undefined ? {} : { claimEpoch: epoch },
-      );
-      return record ? reviveDialogState(record.state) : undefined;
-    },
+    load: (conversationKey, epoch) => loadDialogState(deps.store, conversationKey, epoch),
     idleTimeout: deps.options.idleTimeoutMs,
   };
+}
+
+/**
+ * The stored dialog state, claimed for `epoch` as it is read (a previous owner's late turn is refused from
+ * then on); `undefined` before the conversation's first recorded turn.
+ */
+async function loadDialogState(
+  store: ConversationDependencies['store'],
+  conversationKey: string,
+  epoch: number | undefined,
+): Promise<DialogState | undefined> {
+  const record = await store.conversations.load(
+    conversationKey,
+    epoch === undefined ? {} : { claimEpoch: epoch },
+  );
+  return record ? reviveDialogState(record.state) : undefined;
 }

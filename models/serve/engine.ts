@@ -55,6 +55,8 @@ export interface EngineStats extends BatcherStats {
 export interface InferenceEngine {
   /** The model new requests are served by. */
   readonly model: ServedModel;
+  /** Longest text taken, in UTF-16 code units (`InferenceEngineOptions.maxTextChars`). */
+  readonly maxTextChars: number;
   predict(text: string, options?: PredictOptions): Promise<VersionedPrediction>;
   /** Many texts, answered in order by one model version. */
   predictBatch(
@@ -212,6 +214,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     get model() {
       return current.served;
     },
+    maxTextChars,
     async predict(text, predictOptions = {}) {
       const { items, deadline } = admit([text], predictOptions);
       const item = items[0]!;

@@ -97,6 +97,7 @@ export function sharedEngine(engine: InferenceEngine): InferenceEngine {
     get model() {
       return engine.model;
     },
+    maxTextChars: engine.maxTextChars,
     predict: (text, options) => engine.predict(text, options),
     predictBatch: (texts, options) => engine.predictBatch(texts, options),
     swap: (entry) => engine.swap(entry),

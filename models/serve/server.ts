@@ -42,10 +42,9 @@ export interface InferenceServerOptions {
   readonly maxBatchTexts?: number;
   /**
    * Largest request taken, in bytes; a larger one is refused before it is read (RESOURCE_EXHAUSTED,
-   * which the client reports as `invalid_argument`). @default 64 MiB: 4096 texts at the engine's default
-   * limit of 4096 characters each, 3 UTF-8 bytes a character at most (grpc-js's own default, 4 MiB, would
-   * refuse such a batch long before its limits). `parley serve inference` sets it from its configured
-   * limits.
+   * which the client reports as `invalid_argument`). @default room for `maxBatchTexts` texts of the
+   * engine's `maxTextChars` (3 UTF-8 bytes a UTF-16 unit at most, a few of framing), at least 4 MiB
+   * (grpc-js's own default, which would refuse such a batch long before those limits)
    */
   readonly maxMessageBytes?: number;
   readonly tls?: ServerTls;
@@ -194,7 +193,9 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   };
 
   const server = new Server({
-    'grpc.max_receive_message_length': options.maxMessageBytes ?? 64 * 1024 * 1024,
+    'grpc.max_receive_message_length':
+      options.maxMessageBytes ??
+      Math.min(2 ** 31 - 1, Math.max(4 * 1024 * 1024, maxBatchTexts * (engine.maxTextChars * 3 + 8))),
     // Let clients keep idle connections alive with pings every 10 s or more.
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,

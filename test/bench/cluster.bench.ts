@@ -196,11 +196,8 @@ async function startRawJetStream(
       ack_policy: AckPolicy.None,
       deliver_policy: DeliverPolicy.New,
     });
-    answers = await (
-      await jetstream(nc).consumers.get(outStream, 'answers-gateway')
-    ).consume({
-      max_messages: 1024,
-    });
+    const consumer = await js.consumers.get(outStream, 'answers-gateway');
+    answers = await consumer.consume({ max_messages: 1024 });
     void (async () => {
       for await (const msg of answers) settle(msg);
     })();
