@@ -24,7 +24,11 @@ export interface ClusterOptions {
   renewInterval?: Duration;
   /** Ack wait of an inbound message; a turn in progress sends in-progress acks every third of it. @default '30s' */
   ackWait?: Duration;
-  /** Deliveries of a message that fails before it goes to the dead-letter stream. @default 5 */
+  /**
+   * Deliveries of a message that fails before it goes to the dead-letter stream; also how many nodes may
+   * stop while handling one message (a message that crashes its process; 2 at least) before it does.
+   * @default 5
+   */
   maxDeliver?: number;
   /** Unacknowledged inbound messages per shard on one node. @default 256 */
   maxInFlightPerShard?: number;
@@ -61,6 +65,11 @@ export interface ClusterNames {
   readonly leaseBucket: string;
   /** KV bucket of live nodes, one key per node. */
   readonly nodeBucket: string;
+  /**
+   * KV bucket of inbound messages whose node stopped while handling them, by stream sequence
+   * (`in.<seq>`): how many times that happened (see `NatsTransport`).
+   */
+  readonly crashBucket: string;
   inSubject(shard: number): string;
   deadSubject(shard: number): string;
   outSubject(token: string, node: string): string;
@@ -78,6 +87,7 @@ export function clusterNames(prefix: string): ClusterNames {
     deadStream: `${upper}_DEAD`,
     leaseBucket: `${prefix}_leases`,
     nodeBucket: `${prefix}_nodes`,
+    crashBucket: `${prefix}_crashes`,
     inSubject: (shard) => `${prefix}.in.${shard}`,
     deadSubject: (shard) => `${prefix}.dead.${shard}`,
     outSubject: (token, node) => `${prefix}.out.${token}.${node}`,

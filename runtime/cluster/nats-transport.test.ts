@@ -28,6 +28,7 @@ interface Where {
 type ProbeMessage =
   | ({ readonly type: 'where'; readonly id?: string } & Ask<Where>)
   | ({ readonly type: 'boom' } & Ask<never>)
+  | ({ readonly type: 'crash' } & Ask<never>)
   | ({ readonly type: 'flaky'; readonly failures: number } & Ask<number>)
   | ({ readonly type: 'ordered'; readonly n: number; readonly failFirst: boolean } & Ask<number>)
   | ({ readonly type: 'slow'; readonly id: string; readonly ms: number } & Ask<number>);
@@ -39,6 +40,9 @@ const handledInOrder = new Map<string, number[]>();
 const failedOnce = new Set<string>();
 /** How often each `slow` message was handled, by message id. */
 const slowRuns = new Map<string, number>();
+/** Nodes that a `crash` message ended, in order; and how to let a node's hung handler go when it is disposed. */
+const crashed: string[] = [];
+const hung = new Map<string, () => void>();
 /** The epoch each probe's last activation loaded its state under, by node and entity id. */
 const loadedUnder = new Map<string, number | undefined>();
 
@@ -65,6 +69,13 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     create: () => ({
       async receive(message: ProbeMessage, ctx: EntityContext<ProbeMessage, { count: number }>) {
         if (message.type === 'boom') throw new Error('probe exploded');
+        if (message.type === 'crash') {
+          // As if the process died here: no answer, no ack, no lease renewed, nothing more ever.
+          crashed.push(nodeId);
+          await connection.close();
+          await new Promise<void>((resolve) => hung.set(nodeId, resolve));
+          throw new Error('the node is gone');
+        }
         if (message.type === 'ordered') {
           const attempt = `${ctx.id}:${message.n}`;
           if (message.failFirst && !failedOnce.has(attempt)) {
@@ -111,6 +122,7 @@ async function startNode(url: string, nodeId: string, options: ClusterOptions = 
     connection,
     [Symbol.asyncDispose]: () =>
       (disposed ??= (async () => {
+        hung.get(nodeId)?.();
         await system.shutdown();
         await connection.close();
       })()),
@@ -311,6 +323,40 @@ describe('cluster - NATS transport', () => {
     assert.equal(again.length, 1);
     assert.ok(again[0]!.seq > letter!.seq, 'a new dead letter, the old one removed');
     assert.equal(again[0]!.entity, 'probe/x');
+  });
+
+  it('cluster - a message its nodes die of is dead-lettered after maxDeliver deaths; one queued behind it is answered', async () => {
+    const options = { prefix: 'crash', shards: 1, maxDeliver: 2 };
+    await using gateway = await startNode(nats.url, 'crash-gw', { ...options, hostsEntities: false });
+    await using a = await startNode(nats.url, 'crash-a', options);
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const bomb = gateway.system.entity<ProbeMessage>('probe', 'bomb');
+    const exploded = bomb.ask({ type: 'crash' }, { timeout: 30_000 });
+    // Queued behind the crash in its entity's line: an innocent suspect, never run by the nodes that died.
+    const behind = bomb.ask({ type: 'where' }, { timeout: 30_000 });
+    await until(() => crashed.includes('crash-a'), 10_000, 'the first node to die');
+
+    // The next owner runs the message alone, counted, and dies of it too.
+    await using _b = await startNode(nats.url, 'crash-b', options);
+    await until(() => crashed.includes('crash-b'), 15_000, 'the second node to die');
+
+    // The third does not run it: two nodes stopped while handling it.
+    await using c = await startNode(nats.url, 'crash-c', options);
+    await assert.rejects(
+      exploded,
+      (error: unknown) =>
+        error instanceof RemoteActorError && /its node stopped 2 times while handling it/.test(error.message),
+    );
+    const where = await behind;
+    assert.equal(where.node, 'crash-c', 'the message behind it was answered by the survivor');
+    assert.deepEqual(crashed, ['crash-a', 'crash-b']);
+    const [letter, ...others] = await listDeadLetters(c.connection, 'crash');
+    assert.equal(others.length, 0, 'only the message that ended the nodes is dead-lettered');
+    assert.equal(letter!.entity, 'probe/bomb');
+    assert.match(letter!.reason, /its node stopped 2 times/);
+    // And the shard carries on.
+    const after = await gateway.system.entity<ProbeMessage>('probe', 'fine').ask({ type: 'where' });
+    assert.equal(after.node, 'crash-c');
   });
 
   it('cluster - a message without entity headers is dead-lettered at once, and the shard carries on', async () => {

@@ -14,6 +14,13 @@
  * redelivering. A failure is retried with a delay; after `maxDeliver` deliveries (or at once when the
  * message cannot be decoded) it moves to the dead-letter stream and the asker gets the error.
  *
+ * A message that kills the process handling it is not counted by JetStream across owners (each owner's
+ * consumer counts deliveries from 1), so it would take the cluster down node after node. A shard's new
+ * owner therefore treats the messages its predecessor received and never finished as suspects: it runs
+ * them one at a time on the node, each counted first in the crash bucket, and dead-letters one whose
+ * nodes stopped `maxDeliver` times while handling it. A node that releases a shard gracefully deletes its
+ * consumer once idle, so only an owner that stopped abruptly leaves suspects.
+ *
  * Drain: stop taking shards; for each held shard stop fetching, wait for its in-flight messages, evict its
  * entities, delete the lease (another node takes it at once).
  */
@@ -138,6 +145,11 @@ interface ConsumeLoop {
 interface HostedShard {
   readonly shard: number;
   readonly epoch: number;
+  /**
+   * Messages up to this stream sequence reached an earlier owner that never finished them: suspects of
+   * having ended that owner (see the module comment). 0 for none.
+   */
+  readonly suspectsUpTo: number;
   messages: ConsumerMessages | undefined;
   /** Released or lost: messages still buffered are left for the next owner. */
   closing: boolean;
@@ -165,6 +177,9 @@ const PUBLISH_RETRY_MS = 60_000;
 /** How long an unanswered ask's sink is kept (the asker's own deadline has long passed by then). */
 const PENDING_ASK_MAX_MS = 10 * 60_000;
 
+/** How long the crash bucket keeps a count: longer than any message stays unfinished in a live cluster. */
+const CRASH_COUNT_TTL_MS = 7 * 24 * 3_600_000;
+
 class JetStreamTransport implements NatsTransport {
   readonly name = 'nats';
   readonly options: CompiledClusterOptions;
@@ -182,6 +197,9 @@ class JetStreamTransport implements NatsTransport {
   #host: TransportHost | undefined;
   #jsm: JetStreamManager | undefined;
   #leases: LeaseManager | undefined;
+  #crashes: KV | undefined;
+  /** The tail of the node's one-at-a-time line of suspect messages. */
+  #suspects: Promise<unknown> = Promise.resolve();
   #replies: ConsumerMessages | undefined;
   #leaseWatch: { stop(): void } | undefined;
   #sweeper: NodeJS.Timeout | undefined;
@@ -234,6 +252,12 @@ class JetStreamTransport implements NatsTransport {
       max_age: nanos(30 * 24 * 3_600_000),
     });
     const [leases, nodes] = await this.#leaseBuckets();
+    if (this.options.hostsEntities) {
+      this.#crashes = await new Kvm(this.#js).create(names.crashBucket, {
+        ttl: CRASH_COUNT_TTL_MS,
+        history: 1,
+      });
+    }
     // Answers are read from the OUT stream through this node's own durable consumer, not a plain
     // subscription: one published while this node was cut off from NATS (a server restart) is still
     // delivered when it is back. An ephemeral (ordered) consumer would die with the server.
@@ -505,6 +529,13 @@ class JetStreamTransport implements NatsTransport {
         hosted.messages?.stop();
         await this.#whenIdle(hosted, this.options.drainTimeoutMs);
         await this.#unhost(hosted);
+        // Finished with: the next owner finds no consumer, so nothing it receives is a suspect. Messages
+        // still in flight after the drain timeout stay suspects.
+        if (hosted.inFlight === 0) {
+          await this.#jsm?.consumers
+            .delete(this.options.names.inStream, this.options.names.consumer(shard, hosted.epoch))
+            .catch(() => undefined);
+        }
       },
       lost: async () => {
         const hosted = this.#shards.get(shard);
@@ -523,10 +554,15 @@ class JetStreamTransport implements NatsTransport {
     // A fresh consumer starts at the oldest unacknowledged message (work queue): the previous owner's
     // unfinished messages are delivered now, in order, instead of after their ack wait. It is named for
     // this lease's epoch, so an earlier owner's pull (say, one resuming after a NATS outage) can never
-    // take messages from it out of order.
+    // take messages from it out of order. An old consumer that was delivered messages it never
+    // acknowledged (a work queue drops acknowledged ones) belonged to an owner that stopped abruptly.
+    let suspectsUpTo = 0;
     for await (const info of jsm.consumers.list(names.inStream)) {
       // The lister yields null for a consumer deleted while it pages.
       if (info?.config?.filter_subject === names.inSubject(shard)) {
+        if (info.delivered.stream_seq > info.ack_floor.stream_seq) {
+          suspectsUpTo = Math.max(suspectsUpTo, info.delivered.stream_seq);
+        }
         await jsm.consumers.delete(names.inStream, info.name).catch(() => undefined);
       }
     }
@@ -543,6 +579,7 @@ class JetStreamTransport implements NatsTransport {
     const hosted: HostedShard = {
       shard,
       epoch,
+      suspectsUpTo,
       messages: undefined,
       closing: false,
       inFlight: 0,
@@ -644,16 +681,25 @@ class JetStreamTransport implements NatsTransport {
    * unacknowledged for the next owner.
    */
   async #process(hosted: HostedShard, msg: JsMsg, kind: string, id: string, message: unknown): Promise<void> {
+    const expectsAnswer = msg.headers?.has(ClusterHeader.ReplyTo);
+    // A message an earlier owner never finished runs alone on this node the first time, counted first:
+    // should this node stop too, the next owner knows (a previous owner's deliveries are not in
+    // `deliveryCount`, which each owner's consumer counts from 1).
+    const suspect = msg.seq <= hosted.suspectsUpTo ? `in.${msg.seq}` : undefined;
     // Earlier deliveries by this shard's consumer count too (an ack wait that ran out, an answer that could
-    // not be published). A previous owner's do not: each owner's consumer counts from 1, so a message that
-    // kills the process it runs in moves from owner to owner without reaching `maxDeliver`.
+    // not be published).
     for (let delivery = msg.info.deliveryCount; ; delivery++) {
       if (hosted.closing) return;
-      const outcome = await this.#deliver(hosted, kind, id, message, msg.headers?.has(ClusterHeader.ReplyTo));
+      const outcome =
+        suspect !== undefined && delivery === msg.info.deliveryCount
+          ? await this.#alone(() => this.#deliverSuspect(hosted, msg, suspect, kind, id, message))
+          : await this.#deliver(hosted, kind, id, message, expectsAnswer);
+      if (outcome === 'dead-lettered') return;
       if (outcome.ok) {
         try {
           await this.#answer(msg, 'ok', outcome.value);
           msg.ack();
+          if (suspect !== undefined) void this.#crashes?.delete(suspect).catch(() => undefined);
         } catch (error) {
           // The turn is stored: its redelivery is answered from the store.
           this.#logger.warn({ err: error, shard: hosted.shard }, 'could not publish an answer; redelivering');
@@ -690,6 +736,61 @@ class JetStreamTransport implements NatsTransport {
         await new Promise((resolve) => setTimeout(resolve, Math.min(100, until - Date.now())));
       }
     }
+  }
+
+  /** Runs `work` once the node's earlier suspect messages are done: one suspect at a time. */
+  #alone<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.#suspects.then(work);
+    this.#suspects = done.catch(() => undefined);
+    return done;
+  }
+
+  /**
+   * The first delivery of a suspect message (`key` in the crash bucket): counted as a run its node may
+   * not survive, then delivered; or dead-lettered, when nodes already stopped `maxDeliver` times (2 at
+   * least) while handling it (the owner that left it a suspect, plus each counted run). Without the
+   * bucket (NATS failing) it is delivered uncounted.
+   */
+  async #deliverSuspect(
+    hosted: HostedShard,
+    msg: JsMsg,
+    key: string,
+    kind: string,
+    id: string,
+    message: unknown,
+  ): Promise<Delivery | 'dead-lettered'> {
+    // Given up while it waited for its turn: the next owner gets it.
+    if (hosted.closing) return { ok: false, error: new ClusterError('the shard was given up') };
+    // At least one run alone, even with `maxDeliver` 1: the stopped owner may have died of another message.
+    const limit = Math.max(2, this.options.maxDeliver);
+    let stopped: number | undefined;
+    try {
+      const entry = await this.#crashes!.get(key);
+      stopped = Number(entry?.string() || '0') + 1;
+      if (stopped < limit) await this.#crashes!.put(key, String(stopped));
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, shard: hosted.shard, seq: msg.seq },
+        'could not count a message left unfinished by an earlier owner; delivering it uncounted',
+      );
+    }
+    if (stopped !== undefined && stopped >= limit) {
+      const reason = `its node stopped ${stopped} times while handling it (does it crash the process?)`;
+      await this.#deadLetter(hosted, msg, reason);
+      await this.#answer(msg, 'error', {
+        name: 'Error',
+        message: `the message was dead-lettered: ${reason}`,
+      }).catch(() => undefined);
+      void this.#crashes!.delete(key).catch(() => undefined);
+      return 'dead-lettered';
+    }
+    if (stopped !== undefined && stopped > 1) {
+      this.#logger.warn(
+        { entity: `${kind}/${id}`, shard: hosted.shard, seq: msg.seq, stopped },
+        'delivering a message whose earlier owners stopped while handling it',
+      );
+    }
+    return this.#deliver(hosted, kind, id, message, msg.headers?.has(ClusterHeader.ReplyTo));
   }
 
   /** One delivery to the entity: its answer (a tell: once it is in the mailbox) or its failure. */

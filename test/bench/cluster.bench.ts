@@ -7,9 +7,10 @@
  * - A private nats-server (JetStream, temp store) and a fresh Postgres database; core nodes are real
  *   `parley start` processes (role `core`, 32 shards, lease time 5 s, one inference thread each); this
  *   process is the gateway.
- * - Closed loop: `CONCURRENCY` conversations each send a message and wait for its answer before sending
- *   the next. Latency is per message, gateway send to answer: JetStream publish, the turn (rules + intent
- *   model + skill), the Postgres transaction, the answer's publish.
+ * - Closed loop: `CONCURRENCY` conversations (`PARLEY_BENCH_CONVERSATIONS`, default 64) each send a
+ *   message and wait for its answer before sending the next. Latency is per message, gateway send to
+ *   answer: JetStream publish, the turn (rules + intent model + skill), the Postgres transaction, the
+ *   answer's publish.
  * - Each Parley setup is measured side by side with the two raw ceilings (`sideBySide`): a warm-up each,
  *   then `ROUNDS` rounds of one slice each (`PARLEY_BENCH_SECONDS`, default 12, split in slices), all
  *   three processes up throughout. The raw round trip is the same publish (work-queue stream,
@@ -52,7 +53,7 @@ import {
 
 const SHARDS = 32;
 const LEASE_TTL = '5s';
-const CONCURRENCY = 64;
+const CONCURRENCY = Number(process.env.PARLEY_BENCH_CONVERSATIONS ?? '64');
 /** Seconds each setup is measured, in `ROUNDS` slices (after a warm-up). */
 const MEASURE_MS = Number(process.env.PARLEY_BENCH_SECONDS ?? '12') * 1000;
 const ROUNDS = 4;
