@@ -66,8 +66,8 @@ export interface ClusterNames {
   /** KV bucket of live nodes, one key per node. */
   readonly nodeBucket: string;
   /**
-   * KV bucket of inbound messages whose node stopped while handling them, by stream sequence
-   * (`in.<seq>`): how many times that happened (see `NatsTransport`).
+   * KV bucket of inbound messages whose node stopped while handling them, by stream sequence and time
+   * (`in.<seq>.<nanoseconds>`): how many times that happened (see `NatsTransport`).
    */
   readonly crashBucket: string;
   inSubject(shard: number): string;

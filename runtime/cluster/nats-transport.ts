@@ -685,7 +685,8 @@ class JetStreamTransport implements NatsTransport {
     // A message an earlier owner never finished runs alone on this node the first time, counted first:
     // should this node stop too, the next owner knows (a previous owner's deliveries are not in
     // `deliveryCount`, which each owner's consumer counts from 1).
-    const suspect = msg.seq <= hosted.suspectsUpTo ? `in.${msg.seq}` : undefined;
+    // Keyed by sequence and time: a stream deleted and made again numbers its messages from 1 again.
+    const suspect = msg.seq <= hosted.suspectsUpTo ? `in.${msg.seq}.${msg.info.timestampNanos}` : undefined;
     // Earlier deliveries by this shard's consumer count too (an ack wait that ran out, an answer that could
     // not be published).
     for (let delivery = msg.info.deliveryCount; ; delivery++) {

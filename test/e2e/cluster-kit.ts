@@ -89,7 +89,14 @@ export async function resetCluster(natsUrl: string): Promise<void> {
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
-    for (const stream of ['PARLEY_IN', 'PARLEY_OUT', 'PARLEY_DEAD', 'KV_parley_leases', 'KV_parley_nodes']) {
+    for (const stream of [
+      'PARLEY_IN',
+      'PARLEY_OUT',
+      'PARLEY_DEAD',
+      'KV_parley_leases',
+      'KV_parley_nodes',
+      'KV_parley_crashes',
+    ]) {
       await jsm.streams.delete(stream).catch(() => undefined);
     }
   } finally {
