@@ -4,7 +4,8 @@
  *
  * The path of one text: checked here -> queued in the batcher -> sent with its batch to a worker, which
  * featurises the texts, packs those of similar length into typed arrays and runs them -> probabilities
- * transferred back -> top-k and the out-of-scope rule applied here. The serving thread does no per-text
+ * transferred back -> top-k and the out-of-scope rule applied here. A text whose deadline passes before
+ * its batch starts is not run, whether the batch waited in the queue or at a busy worker (a hand-off). The serving thread does no per-text
  * work beyond that, so it stays free for I/O however large the batches.
  *
  * A model swap loads the new version in the workers first, then routes new requests to it; requests
@@ -82,6 +83,8 @@ interface Item {
   readonly text: string;
   readonly topK: number;
   readonly model: LoadedModel;
+  /** Wall-clock deadline (`Date.now()`), Infinity for none: the worker checks it as the batch starts. */
+  readonly deadline: number;
 }
 
 const WORKER_FILE = new URL('./worker-entry.mjs', import.meta.url).href;
@@ -103,8 +106,12 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
 
   /** Runs a batch of texts on a worker. */
   const batchesByWorker = new Map<number, number>();
-  const runOnPool = async (model: LoadedModel, texts: readonly string[]): Promise<WorkerResult> => {
-    const task: WorkerTask = { texts, version: model.served.version, path: model.path };
+  const runOnPool = async (
+    model: LoadedModel,
+    texts: readonly string[],
+    deadlines: Float64Array,
+  ): Promise<WorkerResult> => {
+    const task: WorkerTask = { texts, deadlines, version: model.served.version, path: model.path };
     try {
       const result: WorkerResult = await pool.run(task);
       batchesByWorker.set(result.threadId, (batchesByWorker.get(result.threadId) ?? 0) + 1);
@@ -146,7 +153,9 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     };
     // One batch per thread, at once: each idle worker takes one and loads the session, so the first real
     // requests do not wait for it (and a model the workers cannot load fails here, not later).
-    await Promise.all(Array.from({ length: threads }, () => runOnPool(loaded, ['hello'])));
+    await Promise.all(
+      Array.from({ length: threads }, () => runOnPool(loaded, ['hello'], Float64Array.of(Infinity))),
+    );
     return { ...loaded, served: { ...loaded.served, servingSince: new Date() } };
   };
 
@@ -158,8 +167,11 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     throw error;
   }
   const listeners = new Set<(model: ServedModel) => void>();
+  /** Texts a worker skipped because their deadline passed while their batch waited for it. */
+  let expiredAtWorker = 0;
 
-  const batcher = createBatcher<Item, Prediction>({
+  // A text that expired at the worker is answered with its error; the rest of its batch with predictions.
+  const batcher = createBatcher<Item, Prediction | InferenceError>({
     concurrency: threads,
     maxBatch: options.maxBatch ?? 128,
     maxQueueDelayMicros: options.maxQueueDelayMicros ?? 500,
@@ -167,20 +179,28 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     compatible: (a, b) => a.model === b.model,
     async run(items) {
       const model = items[0]!.model;
-      const { probabilities, featureCounts } = await runOnPool(
+      const { probabilities, featureCounts, expired } = await runOnPool(
         model,
         items.map((item) => item.text),
+        Float64Array.from(items, (item) => item.deadline),
       );
       const classes = model.metadata.labels.length;
-      return items.map((item, row) =>
-        featureCounts[row] === 0
+      return items.map((item, row) => {
+        if (expired[row] === 1) {
+          expiredAtWorker += 1;
+          return new InferenceError(
+            InferenceErrorCode.DeadlineExceeded,
+            'the deadline passed while the request waited for a worker',
+          );
+        }
+        return featureCounts[row] === 0
           ? { intent: undefined, confidence: 0, top: [] }
           : predictionOf(
               model.metadata,
               probabilities.subarray(row * classes, (row + 1) * classes),
               item.topK,
-            ),
-      );
+            );
+      });
     },
   });
 
@@ -196,6 +216,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       );
     }
     const model = current;
+    const deadline = predictOptions.deadline ?? Infinity;
     const items = texts.map((text, index) => {
       if (text.length > maxTextChars) {
         throw new InferenceError(
@@ -203,7 +224,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
           `${texts.length === 1 ? 'the text' : `text ${index}`} is ${text.length} characters long; the limit is ${maxTextChars}`,
         );
       }
-      return { text, topK, model };
+      return { text, topK, model, deadline };
     });
     if (predictOptions.deadline === undefined) return { items };
     // The batcher's clock is monotonic; deadlines arrive on the wall clock.
@@ -219,6 +240,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       const { items, deadline } = admit([text], predictOptions);
       const item = items[0]!;
       const prediction = await batcher.submit(item, deadline === undefined ? {} : { deadline });
+      if (prediction instanceof InferenceError) throw prediction;
       return { prediction, version: item.model.served.version };
     },
     async predictBatch(texts, predictOptions = {}) {
@@ -226,7 +248,12 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
         throw new InferenceError(InferenceErrorCode.InvalidArgument, 'the batch has no texts');
       }
       const { items, deadline } = admit(texts, predictOptions);
-      const predictions = await batcher.submitAll(items, deadline === undefined ? {} : { deadline });
+      const answers = await batcher.submitAll(items, deadline === undefined ? {} : { deadline });
+      const predictions: Prediction[] = [];
+      for (const answer of answers) {
+        if (answer instanceof InferenceError) throw answer;
+        predictions.push(answer);
+      }
       return { predictions, version: items[0]!.model.served.version };
     },
     async swap(entry) {
@@ -238,8 +265,10 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       return () => listeners.delete(listener);
     },
     stats() {
+      const queue = batcher.stats();
       return {
-        ...batcher.stats(),
+        ...queue,
+        expired: queue.expired + expiredAtWorker,
         threads,
         batchesPerWorker: Object.fromEntries(batchesByWorker),
         version: current.served.version,

@@ -24,6 +24,11 @@ import {
 /** What the engine sends: the texts of one batch and the model version to run them on. */
 export interface WorkerTask {
   readonly texts: readonly string[];
+  /**
+   * Per text, the wall-clock time (`Date.now()`) after which it must not run: a batch handed to a busy
+   * worker waits for it, and a text whose caller gave up meanwhile is skipped. Infinity for none.
+   */
+  readonly deadlines: Float64Array;
   /** The registry version of the model. */
   readonly version: string;
   /** Its `.onnx` file. */
@@ -36,6 +41,8 @@ export interface WorkerResult {
   readonly probabilities: Float32Array;
   /** Feature ids per text; 0 for a text with no letters or digits (its row means nothing). */
   readonly featureCounts: Uint32Array;
+  /** Per text, 1 if it was not run: its deadline had passed when the batch started (its row is zeros). */
+  readonly expired: Uint8Array;
   /** The worker thread that ran the batch. */
   readonly threadId: number;
 }
@@ -95,33 +102,47 @@ function release(loaded: LoadedModel): void {
 class MovedResult {
   constructor(private readonly result: WorkerResult) {}
   get [transferableSymbol](): ArrayBuffer[] {
-    return [this.result.probabilities.buffer as ArrayBuffer, this.result.featureCounts.buffer as ArrayBuffer];
+    const { probabilities, featureCounts, expired } = this.result;
+    return [probabilities.buffer, featureCounts.buffer, expired.buffer] as ArrayBuffer[];
   }
   get [valueSymbol](): WorkerResult {
     return this.result;
   }
 }
 
-/** Runs one batch: the probabilities of its texts, in order. */
+/** Runs one batch: the probabilities of its texts, in order; texts past their deadline are skipped. */
 export default async function runBatch(task: WorkerTask): Promise<WorkerResult> {
   const loaded = modelFor(task.version, task.path);
   loaded.users += 1;
   try {
     const { session, features, classes } = await loaded.model;
-    // All the texts' ids in one buffer, each text a view of its part.
-    const batch = featurizeBatch(task.texts, features);
-    const ids = task.texts.map((_, i) => batch.ids.subarray(batch.offsets[i], batch.offsets[i + 1]));
-    const { order, slices } = sliceByLength(ids);
-    const probabilities = new Float32Array(ids.length * classes);
-    let row = 0;
-    for (const slice of slices) {
-      const output = await runPacked(session, slice);
-      for (let r = 0; r < slice.batch; r++, row++) {
-        probabilities.set(output.subarray(r * classes, (r + 1) * classes), order[row]! * classes);
+    const n = task.texts.length;
+    const now = Date.now();
+    const expired = Uint8Array.from(task.deadlines, (deadline) => (deadline <= now ? 1 : 0));
+    // The texts still wanted, by their index in the task (where their rows go).
+    const live = task.texts.flatMap((_, i) => (expired[i] === 0 ? [i] : []));
+    const probabilities = new Float32Array(n * classes);
+    const featureCounts = new Uint32Array(n);
+    if (live.length > 0) {
+      // All the texts' ids in one buffer, each text a view of its part.
+      const batch = featurizeBatch(
+        live.map((i) => task.texts[i]!),
+        features,
+      );
+      const ids = live.map((_, j) => batch.ids.subarray(batch.offsets[j], batch.offsets[j + 1]));
+      const { order, slices } = sliceByLength(ids);
+      let row = 0;
+      for (const slice of slices) {
+        const output = await runPacked(session, slice);
+        for (let r = 0; r < slice.batch; r++, row++) {
+          probabilities.set(output.subarray(r * classes, (r + 1) * classes), live[order[row]!]! * classes);
+        }
       }
+      live.forEach((i, j) => (featureCounts[i] = ids[j]!.length));
     }
-    const featureCounts = Uint32Array.from(ids, (list) => list.length);
-    return move(new MovedResult({ probabilities, featureCounts, threadId })) as unknown as WorkerResult;
+    return move(
+      new MovedResult({ probabilities, featureCounts, expired, threadId }),
+    ) as unknown as WorkerResult;
   } finally {
     loaded.users -= 1;
     if (loaded.evicted && loaded.users === 0) release(loaded);
