@@ -118,17 +118,19 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
     const { session, features, classes } = await loaded.model;
     const n = task.texts.length;
     const now = Date.now();
-    const expired = Uint8Array.from(task.deadlines, (deadline) => (deadline <= now ? 1 : 0));
+    const expired = new Uint8Array(n);
     // The texts still wanted, by their index in the task (where their rows go).
-    const live = task.texts.flatMap((_, i) => (expired[i] === 0 ? [i] : []));
+    const live: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (task.deadlines[i]! <= now) expired[i] = 1;
+      else live.push(i);
+    }
+    const texts = live.length === n ? task.texts : live.map((i) => task.texts[i]!);
     const probabilities = new Float32Array(n * classes);
     const featureCounts = new Uint32Array(n);
-    if (live.length > 0) {
+    if (texts.length > 0) {
       // All the texts' ids in one buffer, each text a view of its part.
-      const batch = featurizeBatch(
-        live.map((i) => task.texts[i]!),
-        features,
-      );
+      const batch = featurizeBatch(texts, features);
       const ids = live.map((_, j) => batch.ids.subarray(batch.offsets[j], batch.offsets[j + 1]));
       const { order, slices } = sliceByLength(ids);
       let row = 0;
