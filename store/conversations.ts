@@ -407,7 +407,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   async function recordInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
     const known = knownIds.get(hex(keyIndex));
     const id = known ?? randomUUID();
-    const now = new Date(ctx.clock());
+    // Times go as ISO strings: node-postgres formats a Date by hand, a few µs each on a busy node.
+    const now = new Date(ctx.clock()).toISOString();
     const { inbound } = turn;
     const inboundIndex = idempotencyIndexOf(inbound.idempotencyId);
     const inboundId = randomUUID();
@@ -445,7 +446,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         inboundIndex,
         await sealer.sealText(inbound.idempotencyId, fieldAad('messages', 'idempotency_id', inboundId)),
         await sealer.sealJson(inbound.content, fieldAad('messages', 'content', inboundId), 'inbound content'),
-        new Date(inbound.sentAt),
+        new Date(inbound.sentAt).toISOString(),
         JSON.stringify(replies),
       ],
     };
