@@ -16,10 +16,12 @@
  *
  * A message that kills the process handling it is not counted by JetStream across owners (each owner's
  * consumer counts deliveries from 1), so it would take the cluster down node after node. A shard's new
- * owner therefore treats the messages its predecessor received and never finished as suspects: it runs
- * them one at a time on the node, each counted first in the crash bucket, and dead-letters one whose
- * nodes stopped `maxDeliver` times while handling it. A node that releases a shard gracefully deletes its
- * consumer once idle, so only an owner that stopped abruptly leaves suspects.
+ * owner therefore treats the messages another node received and never finished as suspects: it runs each
+ * alone on the node the first time (for up to {@link SUSPECT_ALONE_MS}), counted first in the crash
+ * bucket, and dead-letters one whose owners stopped `maxDeliver` times (2 at least) while it was
+ * unfinished. A node that releases a shard gracefully deletes its consumer once idle, and a node taking
+ * back a shard it held itself knows it did not stop; so suspects come from an owner that died, lost its
+ * lease (cut off from NATS longer than the lease allows) or timed out draining.
  *
  * Drain: stop taking shards; for each held shard stop fetching, wait for its in-flight messages, evict its
  * entities, delete the lease (another node takes it at once).
@@ -150,6 +152,8 @@ interface HostedShard {
    * having ended that owner (see the module comment). 0 for none.
    */
   readonly suspectsUpTo: number;
+  /** Suspects this owner has counted once already (a redelivery here is not counted again). */
+  readonly counted: Set<number>;
   messages: ConsumerMessages | undefined;
   /** Released or lost: messages still buffered are left for the next owner. */
   closing: boolean;
@@ -180,6 +184,12 @@ const PENDING_ASK_MAX_MS = 10 * 60_000;
 /** How long the crash bucket keeps a count: longer than any message stays unfinished in a live cluster. */
 const CRASH_COUNT_TTL_MS = 7 * 24 * 3_600_000;
 
+/**
+ * How long a suspect has the node to itself. A crash comes within moments of the message that causes it;
+ * a suspect still running after this (a slow turn, a hung one) lets the next one start beside it.
+ */
+const SUSPECT_ALONE_MS = 5_000;
+
 class JetStreamTransport implements NatsTransport {
   readonly name = 'nats';
   readonly options: CompiledClusterOptions;
@@ -198,6 +208,8 @@ class JetStreamTransport implements NatsTransport {
   #jsm: JetStreamManager | undefined;
   #leases: LeaseManager | undefined;
   #crashes: KV | undefined;
+  /** Consumers this process created: one it finds again on taking a shard back leaves no suspects. */
+  readonly #ownConsumers = new Set<string>();
   /** The tail of the node's one-at-a-time line of suspect messages. */
   #suspects: Promise<unknown> = Promise.resolve();
   #replies: ConsumerMessages | undefined;
@@ -532,9 +544,9 @@ class JetStreamTransport implements NatsTransport {
         // Finished with: the next owner finds no consumer, so nothing it receives is a suspect. Messages
         // still in flight after the drain timeout stay suspects.
         if (hosted.inFlight === 0) {
-          await this.#jsm?.consumers
-            .delete(this.options.names.inStream, this.options.names.consumer(shard, hosted.epoch))
-            .catch(() => undefined);
+          const consumer = this.options.names.consumer(shard, hosted.epoch);
+          await this.#jsm?.consumers.delete(this.options.names.inStream, consumer).catch(() => undefined);
+          this.#ownConsumers.delete(consumer);
         }
       },
       lost: async () => {
@@ -560,7 +572,7 @@ class JetStreamTransport implements NatsTransport {
     for await (const info of jsm.consumers.list(names.inStream)) {
       // The lister yields null for a consumer deleted while it pages.
       if (info?.config?.filter_subject === names.inSubject(shard)) {
-        if (info.delivered.stream_seq > info.ack_floor.stream_seq) {
+        if (!this.#ownConsumers.delete(info.name) && info.delivered.stream_seq > info.ack_floor.stream_seq) {
           suspectsUpTo = Math.max(suspectsUpTo, info.delivered.stream_seq);
         }
         await jsm.consumers.delete(names.inStream, info.name).catch(() => undefined);
@@ -576,10 +588,12 @@ class JetStreamTransport implements NatsTransport {
       max_ack_pending: this.options.maxInFlightPerShard,
       max_deliver: -1,
     });
+    this.#ownConsumers.add(durable);
     const hosted: HostedShard = {
       shard,
       epoch,
       suspectsUpTo,
+      counted: new Set(),
       messages: undefined,
       closing: false,
       inFlight: 0,
@@ -684,23 +698,28 @@ class JetStreamTransport implements NatsTransport {
     const expectsAnswer = msg.headers?.has(ClusterHeader.ReplyTo);
     // A message an earlier owner never finished runs alone on this node the first time, counted first:
     // should this node stop too, the next owner knows (a previous owner's deliveries are not in
-    // `deliveryCount`, which each owner's consumer counts from 1).
-    // Keyed by sequence and time: a stream deleted and made again numbers its messages from 1 again.
+    // `deliveryCount`, which each owner's consumer counts from 1). Keyed by sequence and time: a stream
+    // deleted and made again numbers its messages from 1 again.
     const suspect = msg.seq <= hosted.suspectsUpTo ? `in.${msg.seq}.${msg.info.timestampNanos}` : undefined;
     // Earlier deliveries by this shard's consumer count too (an ack wait that ran out, an answer that could
     // not be published).
     for (let delivery = msg.info.deliveryCount; ; delivery++) {
       if (hosted.closing) return;
       const outcome =
-        suspect !== undefined && delivery === msg.info.deliveryCount
-          ? await this.#alone(() => this.#deliverSuspect(hosted, msg, suspect, kind, id, message))
+        suspect !== undefined && !hosted.counted.has(msg.seq)
+          ? await this.#alone(() =>
+              this.#deliverSuspect(hosted, msg, suspect, kind, id, message, expectsAnswer),
+            )
           : await this.#deliver(hosted, kind, id, message, expectsAnswer);
       if (outcome === 'dead-lettered') return;
       if (outcome.ok) {
         try {
           await this.#answer(msg, 'ok', outcome.value);
           msg.ack();
-          if (suspect !== undefined) void this.#crashes?.delete(suspect).catch(() => undefined);
+          if (suspect !== undefined) {
+            hosted.counted.delete(msg.seq);
+            void this.#crashes?.delete(suspect).catch(() => undefined);
+          }
         } catch (error) {
           // The turn is stored: its redelivery is answered from the store.
           this.#logger.warn({ err: error, shard: hosted.shard }, 'could not publish an answer; redelivering');
@@ -721,8 +740,11 @@ class JetStreamTransport implements NatsTransport {
       }
       const transient = this.#isTransient(error);
       if (!transient && delivery >= this.options.maxDeliver) {
-        await this.#deadLetter(hosted, msg, `failed ${delivery} times: ${describe(error)}`);
-        await this.#answer(msg, 'error', { name: error.name, message: error.message }).catch(() => undefined);
+        if (await this.#deadLetter(hosted, msg, `failed ${delivery} times: ${describe(error)}`)) {
+          await this.#answer(msg, 'error', { name: error.name, message: error.message }).catch(
+            () => undefined,
+          );
+        }
         return;
       }
       const delay = Math.min(transient ? 5_000 : 30_000, 500 * 2 ** (Math.min(delivery, 10) - 1));
@@ -739,18 +761,32 @@ class JetStreamTransport implements NatsTransport {
     }
   }
 
-  /** Runs `work` once the node's earlier suspect messages are done: one suspect at a time. */
+  /**
+   * Runs `work` once the node's earlier suspect messages are done, or have run for {@link SUSPECT_ALONE_MS}:
+   * one suspect at a time.
+   */
   #alone<T>(work: () => Promise<T>): Promise<T> {
-    const done = this.#suspects.then(work);
-    this.#suspects = done.catch(() => undefined);
-    return done;
+    let release!: () => void;
+    const previous = this.#suspects;
+    this.#suspects = new Promise<void>((resolve) => (release = resolve));
+    return previous.then(() => {
+      const timer = setTimeout(release, SUSPECT_ALONE_MS).unref();
+      const finish = (): void => {
+        clearTimeout(timer);
+        release();
+      };
+      const done = work();
+      done.then(finish, finish);
+      return done;
+    });
   }
 
   /**
-   * The first delivery of a suspect message (`key` in the crash bucket): counted as a run its node may
-   * not survive, then delivered; or dead-lettered, when nodes already stopped `maxDeliver` times (2 at
-   * least) while handling it (the owner that left it a suspect, plus each counted run). Without the
-   * bucket (NATS failing) it is delivered uncounted.
+   * The first delivery of a suspect message here (`key` in the crash bucket): counted as a run its node
+   * may not survive, then delivered; or dead-lettered, when its owners already stopped `maxDeliver` times
+   * (2 at least) while it was unfinished (the owner that left it a suspect, plus each counted run).
+   * Without the bucket (NATS failing) it is delivered uncounted. A tell is in its entity's mailbox, not
+   * done, when this returns (conversation messages are asks).
    */
   async #deliverSuspect(
     hosted: HostedShard,
@@ -759,25 +795,25 @@ class JetStreamTransport implements NatsTransport {
     kind: string,
     id: string,
     message: unknown,
+    expectsAnswer: boolean | undefined,
   ): Promise<Delivery | 'dead-lettered'> {
     // Given up while it waited for its turn: the next owner gets it.
     if (hosted.closing) return { ok: false, error: new ClusterError('the shard was given up') };
-    // At least one run alone, even with `maxDeliver` 1: the stopped owner may have died of another message.
     const limit = Math.max(2, this.options.maxDeliver);
     let stopped: number | undefined;
     try {
       const entry = await this.#crashes!.get(key);
       stopped = Number(entry?.string() || '0') + 1;
-      if (stopped < limit) await this.#crashes!.put(key, String(stopped));
     } catch (error) {
       this.#logger.warn(
         { err: error, shard: hosted.shard, seq: msg.seq },
-        'could not count a message left unfinished by an earlier owner; delivering it uncounted',
+        'could not read the count of a message left unfinished by an earlier owner; delivering it uncounted',
       );
     }
     if (stopped !== undefined && stopped >= limit) {
       const reason = `its node stopped ${stopped} times while handling it (does it crash the process?)`;
-      await this.#deadLetter(hosted, msg, reason);
+      // Not dead-lettered (NATS failing): it comes back here, still uncounted, to try again.
+      if (!(await this.#deadLetter(hosted, msg, reason))) return 'dead-lettered';
       await this.#answer(msg, 'error', {
         name: 'Error',
         message: `the message was dead-lettered: ${reason}`,
@@ -785,13 +821,22 @@ class JetStreamTransport implements NatsTransport {
       void this.#crashes!.delete(key).catch(() => undefined);
       return 'dead-lettered';
     }
-    if (stopped !== undefined && stopped > 1) {
-      this.#logger.warn(
-        { entity: `${kind}/${id}`, shard: hosted.shard, seq: msg.seq, stopped },
-        'delivering a message whose earlier owners stopped while handling it',
-      );
+    if (stopped !== undefined) {
+      await this.#crashes!.put(key, String(stopped)).catch((error: unknown) => {
+        this.#logger.warn(
+          { err: error, shard: hosted.shard, seq: msg.seq },
+          'could not count a message left unfinished by an earlier owner; delivering it uncounted',
+        );
+      });
+      if (stopped > 1) {
+        this.#logger.warn(
+          { entity: `${kind}/${id}`, shard: hosted.shard, seq: msg.seq, stopped },
+          'delivering a message whose earlier owners stopped while it was unfinished',
+        );
+      }
     }
-    return this.#deliver(hosted, kind, id, message, msg.headers?.has(ClusterHeader.ReplyTo));
+    hosted.counted.add(msg.seq);
+    return this.#deliver(hosted, kind, id, message, expectsAnswer);
   }
 
   /** One delivery to the entity: its answer (a tell: once it is in the mailbox) or its failure. */
@@ -816,7 +861,8 @@ class JetStreamTransport implements NatsTransport {
     });
   }
 
-  async #deadLetter(hosted: HostedShard, msg: JsMsg, reason: string): Promise<void> {
+  /** Moves `msg` to the dead-letter stream; false when it could not (it is delivered again later). */
+  async #deadLetter(hosted: HostedShard, msg: JsMsg, reason: string): Promise<boolean> {
     const headers = natsHeaders();
     for (const [key, values] of headerEntries(msg.headers))
       for (const value of values) headers.append(key, value);
@@ -834,12 +880,14 @@ class JetStreamTransport implements NatsTransport {
         { shard: hosted.shard, seq: msg.seq, reason },
         'message moved to the dead-letter stream (inspect and replay with `parley cluster dead-letters`)',
       );
+      return true;
     } catch (error) {
       this.#logger.error(
         { err: error, shard: hosted.shard, seq: msg.seq },
         'could not dead-letter a message; redelivering',
       );
       msg.nak(5000);
+      return false;
     }
   }
 
