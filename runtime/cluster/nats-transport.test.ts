@@ -359,6 +359,27 @@ describe('cluster - NATS transport', () => {
     assert.equal(after.node, 'crash-c');
   });
 
+  it('cluster - a node that loses a shard and takes it back does not count its unfinished messages as crashes', async () => {
+    await using a = await startNode(nats.url, 'own-a', { prefix: 'own', shards: 1 });
+    await until(() => heldShards(a).length === 1, 10_000, 'the shard');
+    const firstEpoch = a.transport.status().shards[0]!.epoch;
+    const answer = a.system
+      .entity<ProbeMessage>('probe', 'tortoise')
+      .ask({ type: 'slow', id: 'own-1', ms: 3000 }, { timeout: 30_000 });
+    await until(() => slowRuns.get('own-1') === 1, 10_000, 'the slow turn to start');
+    // The lease vanishes under the node mid-turn (as when it lapses while the node is cut off): the node
+    // loses the shard, then takes it back, and finds its own consumer with the turn unacknowledged.
+    await (await new Kvm(a.connection).open('own_leases')).delete('shard.0');
+    await until(
+      () => (a.transport.status().shards[0]?.epoch ?? firstEpoch) > firstEpoch,
+      10_000,
+      'the shard taken back',
+    );
+    assert.ok((await answer) >= 1);
+    const counted = await (await jetstreamManager(a.connection)).streams.info('KV_own_crashes');
+    assert.equal(counted.state.last_seq, 0, 'nothing was counted in the crash bucket');
+  });
+
   it('cluster - a message without entity headers is dead-lettered at once, and the shard carries on', async () => {
     await using a = await startNode(nats.url, 'poison-a', { prefix: 'poison', shards: 1 });
     await until(() => heldShards(a).length === 1, 10_000, 'the shard');
