@@ -4,9 +4,9 @@
  *
  * The path of one text: checked here -> queued in the batcher -> sent with its batch to a worker, which
  * featurises the texts, packs those of similar length into typed arrays and runs them -> probabilities
- * transferred back -> top-k and the out-of-scope rule applied here. A text whose deadline passes before
- * its batch starts is not run, whether the batch waited in the queue or at a busy worker (a hand-off). The serving thread does no per-text
- * work beyond that, so it stays free for I/O however large the batches.
+ * transferred back -> top-k and the out-of-scope rule applied here. The serving thread does no per-text
+ * work beyond that, so it stays free for I/O however large the batches. A text whose deadline passes
+ * before its batch starts is not run, whether the batch waited in the queue or at a busy worker.
  *
  * A model swap loads the new version in the workers first, then routes new requests to it; requests
  * already queued keep the version they were admitted with (workers keep the previous session), so a swap

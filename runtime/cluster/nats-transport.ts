@@ -566,8 +566,9 @@ class JetStreamTransport implements NatsTransport {
     // A fresh consumer starts at the oldest unacknowledged message (work queue): the previous owner's
     // unfinished messages are delivered now, in order, instead of after their ack wait. It is named for
     // this lease's epoch, so an earlier owner's pull (say, one resuming after a NATS outage) can never
-    // take messages from it out of order. An old consumer that was delivered messages it never
-    // acknowledged (a work queue drops acknowledged ones) belonged to an owner that stopped abruptly.
+    // take messages from it out of order. An old consumer not made by this process that was delivered
+    // messages it never acknowledged (a work queue drops acknowledged ones) belonged to an owner that
+    // stopped: it died, lost its lease or timed out draining (a drain in time deletes its consumer).
     let suspectsUpTo = 0;
     for await (const info of jsm.consumers.list(names.inStream)) {
       // The lister yields null for a consumer deleted while it pages.
