@@ -316,6 +316,33 @@ describe('inference client', () => {
     assert.equal(received, 2, 'each call reached the server (and was not retried)');
   });
 
+  it("client - a caller in a hurry gives up at its own deadline without cutting short the others' call", async () => {
+    const batches: string[][] = [];
+    const slow = await fake({
+      classifyBatch: (call, callback) => {
+        batches.push(call.request.texts);
+        setTimeout(
+          () =>
+            callback(null, {
+              predictions: call.request.texts.map(() => wirePrediction('alarm.set')),
+              modelVersion: FAKE_MODEL.version,
+            }),
+          300,
+        );
+      },
+    });
+    const coalescing = client({ address: slow.address });
+    await coalescing.ready();
+    const started = Date.now();
+    const hasty = coalescing.predict('set an alarm for 7', { deadline: Date.now() + 100 });
+    const patient = coalescing.predict('wake me up at noon', { deadline: Date.now() + 5000 });
+    await assert.rejects(hasty, isInferenceError(InferenceErrorCode.DeadlineExceeded));
+    const gaveUpAfter = Date.now() - started;
+    assert.ok(gaveUpAfter < 290, `the hasty caller gave up after ${gaveUpAfter} ms, at its own deadline`);
+    assert.equal((await patient).prediction.intent, 'alarm.set');
+    assert.deepEqual(batches, [['set an alarm for 7', 'wake me up at noon']], 'one coalesced call');
+  });
+
   it('client - caches in memory and in Redis: a miss, then a hit; another client gets a Redis hit', async () => {
     const errors: unknown[] = [];
     const cacheOptions = {

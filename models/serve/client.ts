@@ -7,7 +7,8 @@
  *   service refuses a coalesced call for one text (too long), each text is asked alone, so only that
  *   text's caller fails.
  * - Every call has a deadline; calls failing with UNAVAILABLE are retried by grpc-js's retry policy
- *   (exponential backoff); idle connections are kept alive with pings.
+ *   (exponential backoff); idle connections are kept alive with pings. A coalesced call runs to the latest
+ *   deadline of its callers, and each caller gives up at its own.
  * - An optional {@link PredictionCache} answers repeated texts. Its keys hold the model version, and the
  *   client follows the served version through `WatchModel`, which the server pushes as it swaps: once
  *   that arrives, answers of the old model are never served. While the watch is down the cache is bypassed.
@@ -170,7 +171,9 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
   const classifyCoalesced = async (
     items: readonly Queued[],
   ): Promise<Array<VersionedPrediction | InferenceError>> => {
-    const deadline = Math.min(...items.map((item) => item.deadline));
+    // The latest of the callers' deadlines: each caller gives up at its own (see `fetch`), and one in a
+    // hurry must not cut the call short for the others.
+    const deadline = Math.max(...items.map((item) => item.deadline));
     try {
       const { predictions, version } = await classifyBatch(
         items.map((item) => item.text),
@@ -219,7 +222,12 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     const topK = predictOptions.topK ?? 1;
     const deadline = deadlineOf(predictOptions);
     if (!batcher) return classifyOne(text, topK, deadline);
-    const answer = await batcher.submit({ text, topK, deadline });
+    // Not sent at all once its deadline passed in the queue (the batcher's clock is monotonic).
+    const queued = batcher.submit(
+      { text, topK, deadline },
+      { deadline: performance.now() + deadline - Date.now() },
+    );
+    const answer = await withinDeadline(queued, deadline);
     if (answer instanceof InferenceError) throw answer;
     return answer;
   };
@@ -312,6 +320,24 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     },
   };
   return client;
+}
+
+/** `answer`, or deadline_exceeded at `deadline` (wall clock) if it has not settled by then. */
+function withinDeadline<T>(answer: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new InferenceError(
+            InferenceErrorCode.DeadlineExceeded,
+            'the inference service did not answer within the deadline',
+          ),
+        ),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 const isRefusal = (error: unknown): boolean =>
