@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { foldText } from '../rules/index.js';
+import { settleWithin } from './settle-within.js';
 import type { IntentScore, Prediction } from './types.js';
 
 export interface PredictionCacheOptions {
@@ -225,25 +226,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Runs a Redis call with {@link REDIS_TIMEOUT_MS} to answer. A call that loses the race may still reject
- * later: `Promise.race` has subscribed to it, so that rejection is handled, not unhandled.
- */
-async function withTimeout<T>(call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    // Rejecting from setImmediate lets the poll phase run first: after the event loop was blocked for a
-    // while, a reply already waiting on the socket wins over the timer that expired meanwhile.
-    timer = setTimeout(
-      () => setImmediate(() => reject(new Error(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`))),
-      REDIS_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([call(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Runs a Redis call with {@link REDIS_TIMEOUT_MS} to answer. */
+function withTimeout<T>(call: () => Promise<T>): Promise<T> {
+  return settleWithin(
+    call(),
+    REDIS_TIMEOUT_MS,
+    () => new Error(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`),
+  );
 }
 
 function messageOf(error: unknown): string {

@@ -20,6 +20,7 @@ import { createBatcher, type Batcher, type BatcherStats } from './batcher.js';
 import type { CacheStats, PredictionCache } from './cache.js';
 import { classificationOf } from './classification.js';
 import { codeOfGrpcStatus, GrpcStatus, InferenceError, InferenceErrorCode } from './errors.js';
+import { settleWithin } from './settle-within.js';
 import { channelCredentials, type ClientTls } from './tls.js';
 import type { Prediction, PredictOptions, ServedModel, VersionedPrediction } from './types.js';
 import { modelFromWire, predictionFromWire } from './wire.js';
@@ -227,7 +228,15 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       { text, topK, deadline },
       { deadline: performance.now() + deadline - Date.now() },
     );
-    const answer = await withinDeadline(queued, deadline);
+    const answer = await settleWithin(
+      queued,
+      Math.max(0, deadline - Date.now()),
+      () =>
+        new InferenceError(
+          InferenceErrorCode.DeadlineExceeded,
+          'the inference service did not answer within the deadline',
+        ),
+    );
     if (answer instanceof InferenceError) throw answer;
     return answer;
   };
@@ -320,24 +329,6 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     },
   };
   return client;
-}
-
-/** `answer`, or deadline_exceeded at `deadline` (wall clock) if it has not settled by then. */
-function withinDeadline<T>(answer: Promise<T>, deadline: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new InferenceError(
-            InferenceErrorCode.DeadlineExceeded,
-            'the inference service did not answer within the deadline',
-          ),
-        ),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 const isRefusal = (error: unknown): boolean =>
