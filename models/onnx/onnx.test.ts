@@ -121,10 +121,9 @@ describe('onnx export', () => {
     assert.ok(!ops.has('DynamicQuantizeLinear'), 'per-tensor activation quantization in the INT8 graph');
     assert.ok(!ops.has('DequantizeLinear'), 'DequantizeLinear in the INT8 graph');
     const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
-    // The one float MatMul is the bag (text weights x gathered rows); none multiplies a constant weight.
-    const floatMatMuls = graph.node.filter((n) => n.opType === 'MatMul');
-    assert.equal(floatMatMuls.length, 1, 'float MatMuls in the INT8 graph');
-    assert.ok(!floatMatMuls[0]!.input.some((input) => initializers.has(input)), 'a float MatMul on a weight');
+    // Every product is on integers, the bag (text weights x gathered int8 rows) included.
+    assert.ok(!ops.has('MatMul'), 'a float MatMul in the INT8 graph');
+    assert.equal(graph.node.filter((n) => n.opType === 'MatMulInteger').length, 3, 'MatMulIntegers');
     for (const name of ['embedding_q', 'hidden_weight_q', 'output_weight_q']) {
       assert.equal(initializers.get(name)?.dataType, onnx.TensorProto_DataType.INT8, name);
     }

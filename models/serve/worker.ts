@@ -153,17 +153,19 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
 
 /**
  * Padding, in ids, worth one more ONNX Runtime run. The graph takes `[batch, longest]` ids, so a batch of
- * mixed lengths pays for its longest text on every row: with chat-sized texts (4 to ~140 ids, mean ~60)
- * a batch of 128 is ~60% padding. A run costs about as much as 250 ids (measured on the skills' model),
- * so cutting a sorted batch where the padding would pass that halves the model time of large batches.
+ * mixed lengths pays for its longest text on every row, but each run has a fixed cost too: on the skills'
+ * model ~30 µs (FP32) and ~65 µs (INT8) a run against ~0.02 µs an id, so a run costs as much as 1,500 to
+ * 3,000 ids of padding. Measured on the benchmark's chat-sized texts (4 to ~140 ids), INT8 time per batch
+ * against the earlier limit of 256: 128 texts 723 -> 486 µs, 14 texts 190 -> 118 µs (FP32 475 -> 381, 101
+ * -> 74). A text far longer than the rest (thousands of ids) still gets a run of its own.
  */
-const SLICE_PADDING_IDS = 256;
+export const SLICE_PADDING_IDS = 4096;
 
 /**
  * Sorts a batch's id lists by length and cuts it into slices, each packed to its own longest text.
  * `order[row]` is the index in `ids` of the row-th text of the slices, taken one after the other.
  */
-function sliceByLength(ids: readonly Int32Array[]): { order: number[]; slices: PackedBatch[] } {
+export function sliceByLength(ids: readonly Int32Array[]): { order: number[]; slices: PackedBatch[] } {
   // Sort keys `length * n + index`: a typed-array sort, far cheaper than a comparator per pair.
   const n = ids.length;
   const keys = new Float64Array(n);
