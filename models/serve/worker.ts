@@ -157,7 +157,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
  * model ~30 µs (FP32) and ~65 µs (INT8) a run against ~0.02 µs an id, so a run costs as much as 1,500 to
  * 3,000 ids of padding. Measured on the benchmark's chat-sized texts (4 to ~140 ids), INT8 time per batch
  * against the earlier limit of 256: 128 texts 723 -> 486 µs, 14 texts 190 -> 118 µs (FP32 475 -> 381, 101
- * -> 74). A text far longer than the rest (thousands of ids) still gets a run of its own.
+ * -> 74). Texts far longer than the rest (thousands of ids) still run apart from the short ones.
  */
 export const SLICE_PADDING_IDS = 4096;
 
