@@ -28,7 +28,7 @@ describe('worker: slicing a batch by length', () => {
     );
   });
 
-  it('worker - a text far longer than the rest is not padded onto the short ones, and order maps every row back', () => {
+  it('worker - long texts run apart from the short ones; order maps every row back', () => {
     const ids = [text(1, 20), text(2, 5000), text(3, 8), text(4, 40), text(5, 3000), text(6, 15)];
     const { order, slices } = sliceByLength(ids);
     const rows = slices.flatMap(rowsOf);
