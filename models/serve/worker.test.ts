@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SLICE_PADDING_IDS, sliceByLength } from './worker.js';
+import { MAX_RUN_IDS, SLICE_PADDING_IDS, sliceByLength } from './worker.js';
 
 /** An id list of `length` ids, each `tag`, so a row of a packed slice tells which text it came from. */
 const text = (tag: number, length: number): Int32Array => new Int32Array(length).fill(tag);
@@ -57,5 +57,24 @@ describe('worker: slicing a batch by length', () => {
     const [first] = slices;
     const weightSum = first!.weights.subarray(0, first!.length).reduce((sum, weight) => sum + weight, 0);
     assert.ok(Math.abs(weightSum - 1) < 1e-5, `weights of the first row sum to ${weightSum}`);
+  });
+
+  it('worker - a run holds at most MAX_RUN_IDS id slots, unless one text alone is longer', () => {
+    // 40 texts of ~12,000 ids (the 4,096-character limit) would be one run of ~480,000 slots.
+    const long = Array.from({ length: 40 }, (_, i) => text(i + 1, 12_000 + i));
+    const { slices } = sliceByLength([...long, text(41, MAX_RUN_IDS + 10)]);
+    assert.deepEqual(
+      slices.flatMap(rowsOf).sort((a, b) => a - b),
+      Array.from({ length: 41 }, (_, i) => i + 1),
+    );
+    for (const slice of slices) {
+      const slots = slice.batch * slice.length;
+      assert.ok(
+        slots <= MAX_RUN_IDS || slice.batch === 1,
+        `a run of ${slice.batch} texts x ${slice.length} ids`,
+      );
+    }
+    assert.deepEqual(rowsOf(slices.at(-1)!), [41], 'a text longer than the limit runs alone');
+    assert.ok(slices.length >= 9, `${slices.length} runs`);
   });
 });

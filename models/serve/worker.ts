@@ -162,6 +162,15 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
 export const SLICE_PADDING_IDS = 4096;
 
 /**
+ * Most id slots (`batch * longest`) in one run, unless one text alone is longer. The run's intermediates
+ * grow with its slots (FP32 gathers 256 bytes a slot): a batch of 128 texts at the 4,096-character limit
+ * (~1.5M slots, one run) took the process of a one-worker engine from 286 to 697 MB (INT8: 209 to 370).
+ * Cut at this size (~17 MB a run) it peaks at 323 MB (INT8 260), and the batch runs in 192 ms, not 209
+ * (INT8 137, not 149): the extra runs cost less than the big one lost to cache misses.
+ */
+export const MAX_RUN_IDS = 65_536;
+
+/**
  * Sorts a batch's id lists by length and cuts it into slices, each packed to its own longest text.
  * `order[row]` is the index in `ids` of the row-th text of the slices, taken one after the other.
  */
@@ -177,8 +186,9 @@ export function sliceByLength(ids: readonly Int32Array[]): { order: number[]; sl
   let sum = 0;
   for (const index of order) {
     const next = ids[index]!;
-    // Sorted, so `next` is the longest yet: the padding of the slice if `next` joins it.
-    if (slice.length > 0 && (slice.length + 1) * next.length - (sum + next.length) > SLICE_PADDING_IDS) {
+    // Sorted, so `next` is the longest yet: the slice's slots, and its padding, if `next` joins it.
+    const slots = (slice.length + 1) * next.length;
+    if (slice.length > 0 && (slots - (sum + next.length) > SLICE_PADDING_IDS || slots > MAX_RUN_IDS)) {
       slices.push(packBatch(slice));
       slice = [];
       sum = 0;
