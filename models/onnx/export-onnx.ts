@@ -3,7 +3,8 @@
  *
  * Graph inputs: `ids` int64 `[batch, length]` (feature ids, 0-padded) and `weights` float `[batch, length]`
  * (`1 / n` for each of a text's `n` ids, 0 for padding), so `sum(embedding[ids] * weights)` is exactly the
- * mean bag. Output: `probabilities` float `[batch, classes]`. `runOnnx` packs both inputs.
+ * mean bag (in FP32; INT8 quantizes the weights too). Output: `probabilities` float `[batch, classes]`.
+ * `runOnnx` packs both inputs.
  *
  * FP32:  Gather -> MatMul(weights) -> MatMul + Add -> Relu -> MatMul + Add -> Softmax
  *
@@ -171,6 +172,7 @@ function int8Graph(model: TrainedModel, options: CompiledExportOptions): onnx.Gr
       floatTensor('zero', [], new Float32Array([0])),
       floatTensor('uint8_levels', [], new Float32Array([255])),
       floatTensor('uint7_levels', [], new Float32Array([127])),
+      floatTensor('bag_weight_budget', [], new Float32Array([BAG_WEIGHT_BUDGET])),
       floatTensor('smallest_scale', [], new Float32Array([1e-30])),
       int64Tensor(AXIS_1, [1]),
     ],
@@ -185,11 +187,21 @@ function int8Graph(model: TrainedModel, options: CompiledExportOptions): onnx.Gr
 }
 
 /**
+ * Most levels a text's quantized bag weights add up to, rounding aside: with up to half a level more per
+ * id and 127 per int8 row value, `127 * (2^23 + ids / 2)` stays below 2^31 for texts of up to ~17M ids.
+ */
+const BAG_WEIGHT_BUDGET = 2 ** 23;
+
+/**
  * `bag = sum_i weights[i] * row_scale[ids[i]] * rows_q[ids[i]]` on integers: the text's weights times its
  * rows' scales (all >= 0) are quantized to 0..127 with one scale per text (`QuantizeLinear` per axis 0),
  * and one batched `[1, length] x [length, dim]` MatMulInteger per text sums the int8 rows. 7 bits, not 8:
  * ONNX Runtime's u8s8 kernels on AVX2 without VNNI add pairs of products in int16 with saturation, and
  * 127 * 127 * 2 fits where 255 * 127 * 2 does not (with 8 bits the probabilities moved by up to 0.07).
+ * The int32 sum must stay below 2^31 too: a text's quantized weights add up to at most its weight sum over
+ * the scale plus half a level per id, so the scale is also at least the weight sum / {@link BAG_WEIGHT_BUDGET}.
+ * Only texts of tens of thousands of ids reach that bound (NFKC can make ~50 ids of one character: U+FDFA
+ * x 20,000 is ~1M ids, whose sum wrapped around before); below it the scale is the largest weight / 127.
  * Against Cast(rows) -> float MatMul this cuts a third of the model time of a 128-text batch (746 -> 482
  * µs on the skills' model): the cast wrote and re-read the whole `[batch, length, dim]` tensor as float.
  */
@@ -200,7 +212,10 @@ function integerBag(): onnx.NodeProto[] {
     node('Mul', [OnnxIo.weights, 'row_scales'], ['row_weights']),
     node('ReduceMax', ['row_weights'], ['row_weights_max'], { axes: { ints: [1] }, keepdims: { int: 1 } }),
     node('Div', ['row_weights_max', 'uint7_levels'], ['row_weights_raw_scale']),
-    node('Max', ['row_weights_raw_scale', 'smallest_scale'], ['row_weights_scale']),
+    node('ReduceSum', ['row_weights', AXIS_1], ['row_weights_sum'], { keepdims: { int: 1 } }),
+    node('Div', ['row_weights_sum', 'bag_weight_budget'], ['row_weights_sum_scale']),
+    node('Max', ['row_weights_raw_scale', 'row_weights_sum_scale'], ['row_weights_least_scale']),
+    node('Max', ['row_weights_least_scale', 'smallest_scale'], ['row_weights_scale']),
     node('Squeeze', ['row_weights_scale', AXIS_1], ['row_weights_scale_1d']),
     node('QuantizeLinear', ['row_weights', 'row_weights_scale_1d'], ['row_weights_q'], { axis: { int: 0 } }),
     node('Unsqueeze', ['row_weights_q', AXIS_1], ['row_weights_q_3d']),

@@ -81,7 +81,7 @@ describe('onnx export', () => {
     assert.throws(() => readOnnxMetadata(new Uint8Array([1, 2, 3])), OnnxModelError);
   });
 
-  it('int8 - loads in onnxruntime and agrees with FP32 (argmax >= 98%, probabilities close)', async () => {
+  it('int8 - loads in onnxruntime and agrees with FP32 (argmax >= 98%, probabilities within 0.01)', async () => {
     const reference = await createOnnxSession(fp32);
     const quantized = await createOnnxSession(int8);
     const ids = texts.map((text) => featurize(text, model.features));
@@ -95,7 +95,29 @@ describe('onnx export', () => {
       }
     });
     assert.ok(agree / ids.length >= 0.98, `argmax agreement ${agree}/${ids.length}`);
-    assert.ok(worst <= 0.05, `max abs probability difference ${worst}`);
+    // ~0.002 here; 0.014 when the bag's weights took 8 bits, which saturate on AVX2 CPUs without VNNI.
+    assert.ok(worst <= 0.01, `max abs probability difference ${worst}`);
+  });
+
+  it('int8 - a text of a million ids agrees with FP32 (the integer bag cannot wrap around)', async () => {
+    // NFKC makes U+FDFA 18 characters in 4 words: ~50 ids a character, ~1M here. With its weights
+    // quantized against the largest alone, the bag's int32 sum passed 2^31 and wrapped.
+    const ids = [
+      featurize('\uFDFA'.repeat(20_000), model.features),
+      featurize('time '.repeat(30_000), model.features),
+    ];
+    assert.ok(ids[0]!.length > 900_000, `${ids[0]!.length} ids`);
+    const [expected, actual] = await Promise.all([
+      runOnnx(await createOnnxSession(fp32), ids),
+      runOnnx(await createOnnxSession(int8), ids),
+    ]);
+    actual.forEach((probabilities, i) => {
+      assert.equal(argmax(probabilities), argmax(expected[i]!), `text ${i}: argmax`);
+      for (let c = 0; c < probabilities.length; c++) {
+        const difference = Math.abs(probabilities[c]! - expected[i]![c]!);
+        assert.ok(difference <= 0.05, `text ${i}, class ${c}: ${difference}`);
+      }
+    });
   });
 
   it('int8 - a text gets the same probabilities alone as in any batch (activations quantized per row)', async () => {

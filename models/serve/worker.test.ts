@@ -10,6 +10,32 @@ function rowsOf(slice: ReturnType<typeof sliceByLength>['slices'][number]): numb
   return Array.from({ length: slice.batch }, (_, r) => Number(slice.ids[r * slice.length]));
 }
 
+/**
+ * Checks the slicing rule on `ids` cut into `slices`: every slice of several texts keeps within the padding
+ * and run-size limits, and every cut was needed (the next slice's first text could not have joined).
+ */
+function assertCuts(ids: readonly Int32Array[], slices: ReturnType<typeof sliceByLength>['slices']): void {
+  const lengthOf = (tag: number): number => ids[tag - 1]!.length;
+  const realIds = (slice: (typeof slices)[number]): number =>
+    rowsOf(slice).reduce((sum, tag) => sum + lengthOf(tag), 0);
+  slices.forEach((slice, i) => {
+    const slots = slice.batch * slice.length;
+    if (slice.batch > 1) {
+      assert.ok(slots - realIds(slice) <= SLICE_PADDING_IDS, `slice ${i}: padding ${slots - realIds(slice)}`);
+      assert.ok(slots <= MAX_RUN_IDS, `slice ${i}: ${slots} slots`);
+    }
+    const next = slices[i + 1];
+    if (next === undefined) return;
+    const joining = lengthOf(rowsOf(next)[0]!);
+    const joinedSlots = (slice.batch + 1) * joining;
+    const joinedPadding = joinedSlots - realIds(slice) - joining;
+    assert.ok(
+      joinedPadding > SLICE_PADDING_IDS || joinedSlots > MAX_RUN_IDS,
+      `slice ${i + 1}'s first text could have joined slice ${i}`,
+    );
+  });
+}
+
 describe('worker: slicing a batch by length', () => {
   it('worker - chat-sized texts of mixed lengths run as one slice', () => {
     const lengths = [12, 4, 60, 140, 33, 7, 90, 25];
@@ -45,14 +71,7 @@ describe('worker: slicing a batch by length', () => {
     const short = slices.find((slice) => rowsOf(slice).includes(1))!;
     assert.deepEqual(rowsOf(short), [3, 6, 1, 4], 'the short texts run together, shortest first');
     assert.equal(short.length, 40, 'not padded to a long text');
-    for (const slice of slices) {
-      const real = rowsOf(slice).reduce((sum, tag) => sum + ids[tag - 1]!.length, 0);
-      const padding = slice.batch * slice.length - real;
-      assert.ok(
-        slice.batch === 1 || padding <= SLICE_PADDING_IDS,
-        `padding ${padding} in a slice of ${slice.batch}`,
-      );
-    }
+    assertCuts(ids, slices);
     // Within a slice the padding weights are 0 and a text's weights sum to 1 (the mean bag).
     const [first] = slices;
     const weightSum = first!.weights.subarray(0, first!.length).reduce((sum, weight) => sum + weight, 0);
@@ -60,21 +79,36 @@ describe('worker: slicing a batch by length', () => {
   });
 
   it('worker - a run holds at most MAX_RUN_IDS id slots, unless one text alone is longer', () => {
-    // 40 texts of ~12,000 ids (the 4,096-character limit) would be one run of ~480,000 slots.
-    const long = Array.from({ length: 40 }, (_, i) => text(i + 1, 12_000 + i));
-    const { slices } = sliceByLength([...long, text(41, MAX_RUN_IDS + 10)]);
+    // 40 texts of ~12,000 ids would be one run of ~480,000 slots; 5 of them fit in a run.
+    const ids = [
+      ...Array.from({ length: 40 }, (_, i) => text(i + 1, 12_000 + i)),
+      text(41, MAX_RUN_IDS + 10),
+    ];
+    const { slices } = sliceByLength(ids);
     assert.deepEqual(
       slices.flatMap(rowsOf).sort((a, b) => a - b),
       Array.from({ length: 41 }, (_, i) => i + 1),
     );
-    for (const slice of slices) {
-      const slots = slice.batch * slice.length;
-      assert.ok(
-        slots <= MAX_RUN_IDS || slice.batch === 1,
-        `a run of ${slice.batch} texts x ${slice.length} ids`,
-      );
-    }
+    assert.equal(slices.length, 9, 'eight runs of five, and the longest text alone');
     assert.deepEqual(rowsOf(slices.at(-1)!), [41], 'a text longer than the limit runs alone');
-    assert.ok(slices.length >= 9, `${slices.length} runs`);
+    assertCuts(ids, slices);
+  });
+
+  it('worker - each slice is judged on its own texts after a cut', () => {
+    // Cut for size after the short texts, then for padding before the 8,000-id text: the second slice's
+    // padding counts only its own two texts.
+    const ids = [
+      ...Array.from({ length: 20 }, (_, i) => text(i + 1, 300)),
+      text(21, 5000),
+      text(22, 5000),
+      text(23, 8000),
+    ];
+    const { slices } = sliceByLength(ids);
+    assert.deepEqual(
+      slices.map(rowsOf).map((rows) => rows.length),
+      [20, 2, 1],
+    );
+    assert.deepEqual(rowsOf(slices[1]!), [21, 22]);
+    assertCuts(ids, slices);
   });
 });

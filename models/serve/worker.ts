@@ -155,7 +155,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
  * Padding, in ids, worth one more ONNX Runtime run. The graph takes `[batch, longest]` ids, so a batch of
  * mixed lengths pays for its longest text on every row, but each run has a fixed cost too: on the skills'
  * model ~30 µs (FP32) and ~65 µs (INT8) a run against ~0.02 µs an id, so a run costs as much as 1,500 to
- * 3,000 ids of padding. Measured on the benchmark's chat-sized texts (4 to ~140 ids), INT8 time per batch
+ * 3,250 ids of padding. Measured on the benchmark's chat-sized texts (4 to ~140 ids), INT8 time per batch
  * against the earlier limit of 256: 128 texts 723 -> 486 µs, 14 texts 190 -> 118 µs (FP32 475 -> 381, 101
  * -> 74). Texts far longer than the rest (thousands of ids) still run apart from the short ones.
  */
@@ -163,10 +163,12 @@ export const SLICE_PADDING_IDS = 4096;
 
 /**
  * Most id slots (`batch * longest`) in one run, unless one text alone is longer. The run's intermediates
- * grow with its slots (FP32 gathers 256 bytes a slot): a batch of 128 texts at the 4,096-character limit
- * (~1.5M slots, one run) took the process of a one-worker engine from 286 to 697 MB (INT8: 209 to 370).
- * Cut at this size (~17 MB a run) it peaks at 323 MB (INT8 260), and the batch runs in 192 ms, not 209
- * (INT8 137, not 149): the extra runs cost less than the big one lost to cache misses.
+ * grow with its slots (FP32 gathers 256 bytes a slot): a batch of 128 texts of words at the 4,096-character
+ * limit (~1.5M slots, one run) took the process of a one-worker engine from 286 to 697 MB (INT8: 209 to
+ * 370). Cut at this size (~17 MB a run) it peaks at 323 MB (INT8 260), and the batch runs in 192 ms, not
+ * 209 (INT8 137, not 149): the extra runs cost less than the big one lost to cache misses. One text is
+ * never split: at 4,096 characters it can make up to ~200k ids (NFKC expands some characters to many
+ * words), ~53 MB in a run of its own.
  */
 export const MAX_RUN_IDS = 65_536;
 
