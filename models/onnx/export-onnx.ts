@@ -200,8 +200,9 @@ const BAG_WEIGHT_BUDGET = 2 ** 23;
  * 127 * 127 * 2 fits where 255 * 127 * 2 does not (with 8 bits the probabilities moved by up to 0.07).
  * The int32 sum must stay below 2^31 too: a text's quantized weights add up to at most its weight sum
  * over the scale plus half a level per id, so the scale is also at least the weight sum divided by
- * {@link BAG_WEIGHT_BUDGET}. Only texts of more than ~66,000 ids reach that bound (NFKC can make ~50 ids of one character: U+FDFA
- * x 20,000 is ~1M ids, whose sum wrapped around before); below it the scale is the largest weight / 127.
+ * {@link BAG_WEIGHT_BUDGET}. Only texts of more than ~66,000 ids reach that bound (NFKC can make ~50 ids
+ * of one character: U+FDFA x 20,000 is ~1M ids, whose sum wrapped around before); below it the scale is
+ * the largest weight / 127.
  * Against Cast(rows) -> float MatMul this cuts a third of the model time of a 128-text batch (746 -> 482
  * µs on the skills' model): the cast wrote and re-read the whole `[batch, length, dim]` tensor as float.
  */
