@@ -1,12 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { PackedBatch } from '../onnx/index.js';
 import { MAX_RUN_IDS, SLICE_PADDING_IDS, sliceByLength } from './worker.js';
 
 /** An id list of `length` ids, each `tag`, so a row of a packed slice tells which text it came from. */
 const text = (tag: number, length: number): Int32Array => new Int32Array(length).fill(tag);
 
 /** The texts of a slice, by the tag of their first id (each text's ids are all its tag). */
-function rowsOf(slice: ReturnType<typeof sliceByLength>['slices'][number]): number[] {
+function rowsOf(slice: PackedBatch): number[] {
   return Array.from({ length: slice.batch }, (_, r) => Number(slice.ids[r * slice.length]));
 }
 
@@ -14,14 +15,14 @@ function rowsOf(slice: ReturnType<typeof sliceByLength>['slices'][number]): numb
  * Checks the slicing rule on `ids` cut into `slices`: every slice of several texts keeps within the padding
  * and run-size limits, and every cut was needed (the next slice's first text could not have joined).
  */
-function assertCuts(ids: readonly Int32Array[], slices: ReturnType<typeof sliceByLength>['slices']): void {
+function assertCuts(ids: readonly Int32Array[], slices: readonly PackedBatch[]): void {
   const lengthOf = (tag: number): number => ids[tag - 1]!.length;
-  const realIds = (slice: (typeof slices)[number]): number =>
-    rowsOf(slice).reduce((sum, tag) => sum + lengthOf(tag), 0);
+  const realIds = (slice: PackedBatch): number => rowsOf(slice).reduce((sum, tag) => sum + lengthOf(tag), 0);
   slices.forEach((slice, i) => {
     const slots = slice.batch * slice.length;
     if (slice.batch > 1) {
-      assert.ok(slots - realIds(slice) <= SLICE_PADDING_IDS, `slice ${i}: padding ${slots - realIds(slice)}`);
+      const padding = slots - realIds(slice);
+      assert.ok(padding <= SLICE_PADDING_IDS, `slice ${i}: padding ${padding}`);
       assert.ok(slots <= MAX_RUN_IDS, `slice ${i}: ${slots} slots`);
     }
     const next = slices[i + 1];
