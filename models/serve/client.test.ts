@@ -5,7 +5,12 @@ import { status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import type { nlu } from '../../proto/index.js';
 import { createPredictionCache } from './cache.js';
-import { createInferenceClient, type InferenceClient, type InferenceClientOptions } from './client.js';
+import {
+  createInferenceClient,
+  STREAM_MAX_CHARS,
+  type InferenceClient,
+  type InferenceClientOptions,
+} from './client.js';
 import { createInferenceEngine, type InferenceEngine } from './engine.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
 import {
@@ -137,7 +142,8 @@ describe('inference client', () => {
         assert.equal(answer.value.prediction.intent, EXPECTED[texts[i]!]);
       }
     });
-    // They went as one ClassifyBatch (refused), then one Classify each.
+    // They went as one ClassifyBatch (refused), then each alone: the long one as a unary Classify, the
+    // rest on the stream.
     assert.equal(coalescing.stats().coalescing?.batches, 1);
     assert.equal(coalescing.stats().calls, 1 + texts.length);
   });
@@ -186,17 +192,54 @@ describe('inference client', () => {
     assert.equal(predictions.length, big.length);
   });
 
-  it('client - coalesce: false sends each text as its own unary Classify', async () => {
-    const unary = client({ coalesce: false });
+  it('client - coalesce: false sends each text alone, on one ClassifyStream; a very long one as a unary Classify', async () => {
+    const alone = client({ coalesce: false });
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => unary.predict(TEXTS[i % TEXTS.length]!, { topK: 3 })),
+      Array.from({ length: 20 }, (_, i) => alone.predict(TEXTS[i % TEXTS.length]!, { topK: 3 })),
     );
     answers.forEach((answer, i) => {
       assert.equal(answer.prediction.intent, EXPECTED[TEXTS[i % TEXTS.length]!]);
       assert.equal(answer.prediction.top.length, 3);
     });
-    assert.equal(unary.stats().calls, 20);
-    assert.equal(unary.stats().coalescing, undefined);
+    assert.equal(alone.stats().calls, 20);
+    assert.equal(alone.stats().coalescing, undefined);
+
+    const seen = { streams: 0, streamed: [] as number[], unary: [] as number[] };
+    const counting = await fake({
+      classifyStream(call) {
+        seen.streams += 1;
+        call.on('data', (request: nlu.ClassifyStreamRequest) => {
+          seen.streamed.push(request.text.length);
+          call.write({
+            id: request.id,
+            prediction: wirePrediction('alarm.set'),
+            modelVersion: 'v',
+            error: undefined,
+          });
+        });
+        call.on('end', () => call.end());
+      },
+      classify(call, callback) {
+        seen.unary.push(call.request.text.length);
+        callback(null, { prediction: wirePrediction('music.play'), modelVersion: 'v' });
+      },
+    });
+    const counted = client({ address: counting.address, coalesce: false });
+    const texts = [...TEXTS, 'y'.repeat(STREAM_MAX_CHARS), 'z'.repeat(STREAM_MAX_CHARS + 1)];
+    const intents = await Promise.all(
+      texts.map(async (text) => (await counted.predict(text)).prediction.intent),
+    );
+    assert.deepEqual(intents, [...TEXTS.map(() => 'alarm.set'), 'alarm.set', 'music.play']);
+    assert.equal(seen.streams, 1, 'one stream for all');
+    assert.deepEqual(
+      seen.streamed.sort((a, b) => a - b),
+      texts
+        .slice(0, -1)
+        .map((text) => text.length)
+        .sort((a, b) => a - b),
+    );
+    assert.deepEqual(seen.unary, [STREAM_MAX_CHARS + 1]);
+    assert.equal(counted.stats().calls, texts.length);
   });
 
   it('client - predictBatch keeps order, getModel describes the model, topK passes through', async () => {
@@ -233,9 +276,10 @@ describe('inference client', () => {
     assert.equal(await classifier.classify(''), undefined);
   });
 
-  it('client - retries a call that fails with UNAVAILABLE, coalesced or unary', async () => {
+  it('client - retries a call that fails with UNAVAILABLE, coalesced or alone on the stream', async () => {
     let batchAttempts = 0;
-    let unaryAttempts = 0;
+    let streams = 0;
+    const streamed: string[] = [];
     const flaky = await fake({
       classifyBatch(call, callback) {
         batchAttempts += 1;
@@ -248,49 +292,76 @@ describe('inference client', () => {
           modelVersion: FAKE_MODEL.version,
         });
       },
-      classify(_call, callback) {
-        unaryAttempts += 1;
-        if (unaryAttempts === 1) {
-          callback({ code: status.UNAVAILABLE, details: 'warming up' }, null);
-          return;
-        }
-        callback(null, { prediction: wirePrediction('music.play'), modelVersion: FAKE_MODEL.version });
+      classifyStream(call) {
+        streams += 1;
+        const stream = streams;
+        call.on('data', (request: nlu.ClassifyStreamRequest) => {
+          streamed.push(`${stream}:${request.text}`);
+          // The first stream fails as a whole; the second answers its first text as a draining server
+          // does (UNAVAILABLE in place), so the client moves to a third; the third answers.
+          if (stream === 1) call.emit('error', { code: status.UNAVAILABLE, details: 'warming up' });
+          else if (stream === 2) {
+            const error = { code: status.UNAVAILABLE, message: 'the inference service is shutting down' };
+            call.write({ id: request.id, prediction: undefined, modelVersion: '', error });
+          } else {
+            const prediction = wirePrediction('music.play');
+            call.write({ id: request.id, prediction, modelVersion: FAKE_MODEL.version, error: undefined });
+          }
+        });
+        call.on('end', () => call.end());
       },
     });
     const coalescing = client({ address: flaky.address });
-    const answer = await coalescing.predict('set an alarm for 7');
-    assert.equal(answer.prediction.intent, 'alarm.set');
-    assert.equal(answer.version, FAKE_MODEL.version);
+    const answers = await Promise.all([
+      coalescing.predict('set an alarm for 7'),
+      coalescing.predict('wake me up at noon'),
+    ]);
+    assert.deepEqual(
+      answers.map((answer) => [answer.prediction.intent, answer.version]),
+      [
+        ['alarm.set', FAKE_MODEL.version],
+        ['alarm.set', FAKE_MODEL.version],
+      ],
+    );
     assert.equal(batchAttempts, 2, 'the server saw the failed attempt and the retry');
     assert.equal(coalescing.stats().calls, 1, 'one call for the client, two attempts on the wire');
 
-    const unary = client({ address: flaky.address, coalesce: false });
-    assert.equal((await unary.predict('play some jazz')).prediction.intent, 'music.play');
-    assert.equal(unaryAttempts, 2);
+    const alone = client({ address: flaky.address, coalesce: false });
+    assert.equal((await alone.predict('play some jazz')).prediction.intent, 'music.play');
+    assert.deepEqual(streamed, ['1:play some jazz', '2:play some jazz', '3:play some jazz']);
+    assert.equal(alone.stats().calls, 3, 'three attempts');
   });
 
   it('client - with maxAttempts 1 an UNAVAILABLE call is not retried: unavailable', async () => {
-    let attempts = 0;
+    const attempts = { batch: 0, stream: 0 };
     const down = await fake({
       classifyBatch(_call, callback) {
-        attempts += 1;
+        attempts.batch += 1;
         callback({ code: status.UNAVAILABLE, details: 'down for maintenance' }, null);
       },
+      classifyStream(call) {
+        call.on('data', () => {
+          attempts.stream += 1;
+          call.emit('error', { code: status.UNAVAILABLE, details: 'down for maintenance' });
+        });
+      },
     });
+    const unavailable = isInferenceError(
+      InferenceErrorCode.Unavailable,
+      /is unavailable: down for maintenance/,
+    );
+    const pair = (caller: InferenceClient): Promise<unknown> =>
+      Promise.all([caller.predict('set an alarm for 7'), caller.predict('wake me up at noon')]);
     const once = client({ address: down.address, maxAttempts: 1 });
-    await assert.rejects(
-      once.predict('set an alarm for 7'),
-      isInferenceError(InferenceErrorCode.Unavailable, /is unavailable: down for maintenance/),
-    );
-    assert.equal(attempts, 1, 'the call reached the server once');
+    await assert.rejects(once.predict('set an alarm for 7'), unavailable);
+    await assert.rejects(pair(once), unavailable);
+    assert.deepEqual(attempts, { batch: 1, stream: 1 }, 'each call reached the server once');
 
-    attempts = 0;
+    attempts.batch = attempts.stream = 0;
     const thrice = client({ address: down.address, maxAttempts: 3 });
-    await assert.rejects(
-      thrice.predict('set an alarm for 7'),
-      isInferenceError(InferenceErrorCode.Unavailable),
-    );
-    assert.equal(attempts, 3, 'maxAttempts counts the first attempt');
+    await assert.rejects(thrice.predict('set an alarm for 7'), unavailable);
+    await assert.rejects(pair(thrice), unavailable);
+    assert.deepEqual(attempts, { batch: 3, stream: 3 }, 'maxAttempts counts the first attempt');
     assert.throws(
       () => createInferenceClient({ address: down.address, maxAttempts: 0 }),
       /'maxAttempts' must be an integer >= 1, got 0/,
@@ -299,9 +370,13 @@ describe('inference client', () => {
 
   it('client - a call the server never answers fails with deadline_exceeded after deadlineMs', async () => {
     let received = 0;
+    const timeouts: number[] = [];
     const silent = await fake({
-      classifyBatch: () => void (received += 1),
-      classify: () => void (received += 1),
+      classifyStream: (call) =>
+        call.on('data', (request: nlu.ClassifyStreamRequest) => {
+          received += 1;
+          timeouts.push(request.timeoutMs);
+        }),
     });
     for (const coalesce of [true, false]) {
       const patient = client({ address: silent.address, deadlineMs: 100, coalesce });
@@ -314,6 +389,10 @@ describe('inference client', () => {
       assert.ok(elapsed >= 90 && elapsed < 5000, `coalesce ${coalesce}: gave up after ${elapsed} ms`);
     }
     assert.equal(received, 2, 'each call reached the server (and was not retried)');
+    assert.ok(
+      timeouts.every((ms) => ms > 0 && ms <= 100),
+      `each text told the server the time its caller waits: ${timeouts.join(', ')} ms`,
+    );
   });
 
   it("client - a caller in a hurry gives up at its own deadline without cutting short the others' call", async () => {
@@ -387,7 +466,7 @@ describe('inference client', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('client - a model swap under load over gRPC fails no call, coalesced or unary', async () => {
+  it('client - a model swap under load over gRPC fails no call, coalesced or alone', async () => {
     const own = await createInferenceEngine({ model: models.v1, threads: 2, maxBatch: 5 });
     const ownServer = await startInferenceServer({ engine: own, address: '127.0.0.1:0' });
     try {

@@ -3,12 +3,14 @@
  *
  * - Concurrent single-text calls are coalesced into `ClassifyBatch` calls (one gRPC call costs far more
  *   than one more text in it): at most `maxInFlight` calls at a time, the texts that arrive meanwhile go
- *   together in the next one. `coalesce: false` sends each text as its own unary `Classify`. When the
- *   service refuses a coalesced call for one text (too long), each text is asked alone, so only that
- *   text's caller fails.
- * - Every call has a deadline; calls failing with UNAVAILABLE are retried by grpc-js's retry policy
- *   (exponential backoff); idle connections are kept alive with pings. A coalesced call runs to the latest
- *   deadline of its callers, and each caller gives up at its own.
+ *   together in the next one. `coalesce: false` sends each text alone. When the service refuses a
+ *   coalesced call for one text (too long), each text is asked alone, so only that text's caller fails.
+ * - A text that goes alone is a message on one long-lived `ClassifyStream` (`classify-stream.ts`: a
+ *   fraction of a unary call's cost and tail latency); one over {@link STREAM_MAX_CHARS} characters is a
+ *   unary `Classify` instead, so that a message the server refuses as too large fails only its own caller.
+ * - Every call has a deadline; calls failing with UNAVAILABLE are retried with exponential backoff (unary
+ *   calls by grpc-js's retry policy); idle connections are kept alive with pings. A coalesced call runs
+ *   to the latest deadline of its callers, and each caller gives up at its own.
  * - An optional {@link PredictionCache} answers repeated texts. Its keys hold the model version, and the
  *   client follows the served version through `WatchModel`, which the server pushes as it swaps: once
  *   that arrives, answers of the old model are never served. While the watch is down the cache is bypassed.
@@ -19,7 +21,8 @@ import type { IntentClassifier } from '../classifier.js';
 import { createBatcher, type Batcher, type BatcherStats } from './batcher.js';
 import type { CacheStats, PredictionCache } from './cache.js';
 import { classificationOf } from './classification.js';
-import { codeOfGrpcStatus, GrpcStatus, InferenceError, InferenceErrorCode } from './errors.js';
+import { classifyStreamOf, createStreamedClassifier } from './classify-stream.js';
+import { fromServiceError, InferenceError, InferenceErrorCode } from './errors.js';
 import { settleWithin } from './settle-within.js';
 import { channelCredentials, type ClientTls } from './tls.js';
 import type { Prediction, PredictOptions, ServedModel, VersionedPrediction } from './types.js';
@@ -51,7 +54,7 @@ export interface InferenceClientOptions {
 }
 
 export interface InferenceClientStats {
-  /** gRPC calls made (batches count once). */
+  /** Requests sent: gRPC calls, and texts on the stream (a batch counts once, a retry again). */
   readonly calls: number;
   readonly cache: CacheStats | undefined;
   /** The coalescing queue, when on. */
@@ -80,6 +83,11 @@ interface Queued {
 }
 
 const WATCH_RETRY_MS = 500;
+/**
+ * Longest text sent on the stream, in UTF-16 units (at most 12 KiB of UTF-8): far below any size limit a
+ * server sets (grpc-js's default is 4 MiB), which would fail the whole stream and every text on it.
+ */
+export const STREAM_MAX_CHARS = 4096;
 
 export function createInferenceClient(options: InferenceClientOptions): InferenceClient {
   const deadlineMs = options.deadlineMs ?? 2000;
@@ -97,7 +105,11 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     'grpc.service_config': JSON.stringify({
       methodConfig: [
         {
-          name: [{ service: 'parley.v1.NluService' }],
+          // The unary methods; texts on the stream are retried by `classify-stream.ts`, one by one.
+          name: ['Classify', 'ClassifyBatch', 'GetModel'].map((method) => ({
+            service: 'parley.v1.NluService',
+            method,
+          })),
           // grpc-js refuses a retry policy of fewer than 2 attempts: one attempt is no policy at all.
           ...(maxAttempts > 1 && {
             retryPolicy: {
@@ -155,7 +167,14 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     return { predictions: response.predictions.map(predictionFromWire), version: response.modelVersion };
   };
 
+  const streamed = createStreamedClassifier({
+    open: classifyStreamOf(stub),
+    address: options.address,
+    maxAttempts,
+  });
+
   const classifyOne = async (text: string, topK: number, deadline: number): Promise<VersionedPrediction> => {
+    if (text.length <= STREAM_MAX_CHARS) return streamed.classify(text, topK, deadline);
     const response = await unary<nlu.ClassifyResponse>(
       (metadata, callOptions, callback) => stub.classify({ text, topK }, metadata, callOptions, callback),
       deadline,
@@ -175,6 +194,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     // The latest of the callers' deadlines: each caller gives up at its own (see `fetch`), and one in a
     // hurry must not cut the call short for the others.
     const deadline = Math.max(...items.map((item) => item.deadline));
+    if (items.length === 1) return [await classifyOne(items[0]!.text, items[0]!.topK, deadline)];
     try {
       const { predictions, version } = await classifyBatch(
         items.map((item) => item.text),
@@ -319,12 +339,13 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       });
     },
     stats() {
-      return { calls, cache: cache?.stats(), coalescing: batcher?.stats() };
+      return { calls: calls + streamed.sent, cache: cache?.stats(), coalescing: batcher?.stats() };
     },
     close() {
       closed = true;
       watchCall?.cancel();
       void batcher?.close();
+      streamed.close();
       stub.close();
     },
   };
@@ -333,21 +354,3 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
 
 const isRefusal = (error: unknown): boolean =>
   error instanceof InferenceError && error.code === InferenceErrorCode.InvalidArgument;
-
-function fromServiceError(error: ServiceError, address: string): InferenceError {
-  // grpc-js refuses an oversized message with RESOURCE_EXHAUSTED too: not a full queue, and sending it
-  // again later would not help.
-  if (error.code === GrpcStatus.RESOURCE_EXHAUSTED && /larger than max/.test(error.details)) {
-    return new InferenceError(
-      InferenceErrorCode.InvalidArgument,
-      `the request is larger than the inference service at ${address} takes: ${error.details}`,
-      { cause: error },
-    );
-  }
-  const code = codeOfGrpcStatus(error.code);
-  const message =
-    code === InferenceErrorCode.Unavailable
-      ? `the inference service at ${address} is unavailable: ${error.details}`
-      : error.details;
-  return new InferenceError(code, message, { cause: error });
-}

@@ -2,7 +2,7 @@
  * Failures of the inference service, each with the gRPC status code it travels as, so the in-process
  * engine, the server and the client report the same thing the same way.
  */
-import { status } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 
 export { status as GrpcStatus };
 
@@ -61,4 +61,23 @@ export function codeOfGrpcStatus(code: status): InferenceErrorCode {
     default:
       return InferenceErrorCode.Unavailable;
   }
+}
+
+/** A failed call as the client reports it; `address` is the service's, for the message. */
+export function fromServiceError(error: ServiceError, address: string): InferenceError {
+  // grpc-js refuses an oversized message with RESOURCE_EXHAUSTED too: not a full queue, and sending it
+  // again later would not help.
+  if (error.code === status.RESOURCE_EXHAUSTED && /larger than max/.test(error.details)) {
+    return new InferenceError(
+      InferenceErrorCode.InvalidArgument,
+      `the request is larger than the inference service at ${address} takes: ${error.details}`,
+      { cause: error },
+    );
+  }
+  const code = codeOfGrpcStatus(error.code);
+  const message =
+    code === InferenceErrorCode.Unavailable
+      ? `the inference service at ${address} is unavailable: ${error.details}`
+      : error.details;
+  return new InferenceError(code, message, { cause: error });
 }

@@ -274,7 +274,9 @@ describe('inference server', () => {
     );
     const done = readAll<nlu.ClassifyStreamResponse>(stream);
     stream.write(
-      Buffer.from(nlu.ClassifyStreamRequest.encode({ id: 1, text: 'play some jazz', topK: 1 }).finish()),
+      Buffer.from(
+        nlu.ClassifyStreamRequest.encode({ id: 1, text: 'play some jazz', topK: 1, timeoutMs: 0 }).finish(),
+      ),
     );
     // id 2 (field 1, varint), then field 2 (text), length-delimited.
     stream.write(Buffer.from([0x08, 0x02, 0x12, notUtf8.length, ...notUtf8]));
@@ -301,9 +303,9 @@ describe('inference server', () => {
       const id = 1000 + i * 7;
       const text = texts[i % texts.length]!;
       sent.set(id, text);
-      stream.write({ id, text, topK: 2 });
+      stream.write({ id, text, topK: 2, timeoutMs: 0 });
     }
-    stream.write({ id: 5, text: 'hello', topK: 11 });
+    stream.write({ id: 5, text: 'hello', topK: 11, timeoutMs: 0 });
     stream.end();
     const { messages, error } = await done;
     assert.equal(error, undefined, 'the stream ends with OK');
@@ -363,9 +365,24 @@ describe('inference server', () => {
         classify(raw, { text: 'set an alarm for 7' }, 50),
         failsWith(status.DEADLINE_EXCEEDED),
       );
+      // On a stream each request carries its own timeout; the stream itself has none.
+      const stream = raw.classifyStream();
+      const done = readAll<nlu.ClassifyStreamResponse>(stream);
+      stream.write({ id: 1, text: 'set an alarm for 7', topK: 1, timeoutMs: 1 });
+      stream.write({ id: 2, text: 'wake me up at noon', topK: 1, timeoutMs: 50 });
+      stream.end();
+      const streamed = await done;
+      assert.equal(streamed.error, undefined);
+      assert.deepEqual(
+        streamed.messages.map(({ id, error }) => ({ id, code: error?.code })).sort((a, b) => a.id - b.id),
+        [
+          { id: 1, code: status.DEADLINE_EXCEEDED },
+          { id: 2, code: status.DEADLINE_EXCEEDED },
+        ],
+      );
       const answered = await big;
       assert.equal(answered.predictions.length, texts.length, 'the big batch itself is answered');
-      await waitFor(() => busy.stats().expired >= 1, 'the server dropped the expired request');
+      await waitFor(() => busy.stats().expired >= 3, 'the server dropped the expired requests');
       assert.equal(busy.stats().batches, texts.length, 'only the big batch ran: the late requests never did');
     } finally {
       await busyServer.shutdown(1000);
@@ -520,7 +537,30 @@ describe('inference server', () => {
       await waitFor(() => statuses.length === 1, 'the first health Watch message');
       assert.deepEqual(statuses, [ServingStatus.SERVING]);
 
-      await ownServer.shutdown(5000);
+      // A ClassifyStream open at shutdown answers what it was sent, then the server ends it.
+      const stream = ownClient.classifyStream();
+      const streamDone = readAll<nlu.ClassifyStreamResponse>(stream);
+      const texts = ['set an alarm for 7', 'play some jazz', 'weather in lima today'];
+      for (const [id, text] of texts.entries()) stream.write({ id, text, topK: 1, timeoutMs: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const shutdownStarted = Date.now();
+      const shutdown = ownServer.shutdown(30_000);
+      for (const [i, text] of texts.entries()) stream.write({ id: 10 + i, text, topK: 1, timeoutMs: 0 });
+      await shutdown;
+      const shutdownMs = Date.now() - shutdownStarted;
+      assert.ok(shutdownMs < 10_000, `shutdown took ${shutdownMs} ms: it did not wait out the grace period`);
+      const streamed = await streamDone;
+      assert.equal(streamed.error, undefined, 'the server ended the stream with OK, the client never did');
+      for (const id of [0, 1, 2]) {
+        const answer = streamed.messages.find((message) => message.id === id);
+        assert.equal(answer?.error, undefined, `request ${id}, sent before shutdown, is answered`);
+        assert.ok(answer?.prediction?.intent);
+      }
+      for (const answer of streamed.messages.filter((message) => message.id >= 10)) {
+        assert.equal(answer.error?.code, status.UNAVAILABLE, 'refused while draining, to be sent elsewhere');
+        assert.equal(answer.error?.message, 'the inference service is shutting down');
+      }
 
       const ended = await Promise.all([all, nluStatus, unknown, modelDone]);
       for (const stream of ended) assert.equal(stream.error, undefined, 'each stream ends with OK');

@@ -3,7 +3,8 @@
  * {@link InferenceEngine}. `parley serve inference` runs it.
  *
  * Shutdown: health turns NOT_SERVING, watch streams end, calls in flight finish (up to a grace period),
- * then the engine closes; calls that arrive meanwhile get UNAVAILABLE.
+ * then the engine closes; calls that arrive meanwhile get UNAVAILABLE. An open `ClassifyStream` answers
+ * the requests it holds, answers later ones UNAVAILABLE, and ends once none is left.
  */
 import { Metadata, Server, type sendUnaryData, type ServiceError, status } from '@grpc/grpc-js';
 import { health, type nlu } from '../../proto/index.js';
@@ -67,6 +68,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   const log = options.logger;
   let serving = true;
   const streams = new Set<OpenStream>();
+  /** Each open `ClassifyStream`'s reaction to the server beginning to drain. */
+  const draining = new Set<() => void>();
   const healthWatchers = new Set<(status: health.HealthCheckResponse_ServingStatus) => void>();
 
   const fail = (callback: sendUnaryData<never>, error: unknown): void =>
@@ -78,9 +81,11 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       ? undefined
       : new InferenceError(InferenceErrorCode.InvalidArgument, refusal);
   };
-  const optionsOf = (call: CallWithDeadline, topK: number): PredictOptions => {
+  /** The call's deadline, or `timeoutMs` from now (a stream's request) when that comes first. */
+  const optionsOf = (call: CallWithDeadline, topK: number, timeoutMs = 0): PredictOptions => {
     const deadline = call.getDeadline();
-    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    const callAt = deadline instanceof Date ? deadline.getTime() : deadline;
+    const at = timeoutMs > 0 ? Math.min(callAt, Date.now() + timeoutMs) : callAt;
     return { topK: topK === 0 ? 1 : topK, ...(Number.isFinite(at) && { deadline: at }) };
   };
   const keep = (call: OpenStream): void => {
@@ -117,36 +122,46 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     },
     classifyStream(call) {
       let pending = 0;
-      let ended = false;
+      let ended = false; // by the client
+      let finished = false; // by the server
       const finishIfDone = (): void => {
-        if (ended && pending === 0) call.end();
+        if (finished || pending > 0 || (serving && !ended)) return;
+        finished = true;
+        call.end();
+      };
+      // While the server drains: answer what is in flight, refuse what comes, then end the call.
+      draining.add(finishIfDone);
+      call.on('close', () => void draining.delete(finishIfDone));
+      const answer = (response: nlu.ClassifyStreamResponse): void => {
+        pending -= 1;
+        call.write(response);
+        finishIfDone();
       };
       call.on('data', (request: nlu.ClassifyStreamRequest) => {
+        if (finished) return; // came after the server ended the call: the client sees the end
         pending += 1;
-        const refusal = refused(request);
-        (refusal ? Promise.reject(refusal) : engine.predict(request.text, optionsOf(call, request.topK)))
-          .then(
-            ({ prediction, version }) =>
-              call.write({
-                id: request.id,
-                prediction: predictionToWire(prediction),
-                modelVersion: version,
-                error: undefined,
-              }),
-            (error: unknown) => {
-              const { code, details } = toServiceError(error, log);
-              call.write({
-                id: request.id,
-                prediction: undefined,
-                modelVersion: '',
-                error: { code, message: details },
-              });
-            },
-          )
-          .finally(() => {
-            pending -= 1;
-            finishIfDone();
-          });
+        const refusal = serving
+          ? refused(request)
+          : new InferenceError(InferenceErrorCode.ShuttingDown, 'the inference service is shutting down');
+        const options = optionsOf(call, request.topK, request.timeoutMs);
+        (refusal ? Promise.reject(refusal) : engine.predict(request.text, options)).then(
+          ({ prediction, version }) =>
+            answer({
+              id: request.id,
+              prediction: predictionToWire(prediction),
+              modelVersion: version,
+              error: undefined,
+            }),
+          (error: unknown) => {
+            const { code, details } = toServiceError(error, log);
+            answer({
+              id: request.id,
+              prediction: undefined,
+              modelVersion: '',
+              error: { code, message: details },
+            });
+          },
+        );
       });
       call.on('end', () => {
         ended = true;
@@ -228,6 +243,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       for (const watcher of healthWatchers) watcher(ServingStatus.NOT_SERVING);
       for (const stream of streams) stream.end();
       streams.clear();
+      for (const drain of draining) drain();
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       const grace = new Promise<'timeout'>((resolve) =>
         setTimeout(() => resolve('timeout'), graceMs).unref(),

@@ -91,6 +91,12 @@ export interface ClassifyStreamRequest {
   id: number;
   text: string;
   topK: number;
+  /**
+   * How long the client waits for this answer, in milliseconds from when the server reads it: a request
+   * the model has not run by then is not run, and is answered DEADLINE_EXCEEDED. 0: the stream's own
+   * deadline only. (A stream's deadline covers the whole call, so a per-request one travels here.)
+   */
+  timeoutMs: number;
 }
 
 export interface ClassifyStreamResponse {
@@ -557,7 +563,7 @@ export const ClassifyBatchResponse: MessageFns<ClassifyBatchResponse> = {
 };
 
 function createBaseClassifyStreamRequest(): ClassifyStreamRequest {
-  return { id: 0, text: "", topK: 0 };
+  return { id: 0, text: "", topK: 0, timeoutMs: 0 };
 }
 
 export const ClassifyStreamRequest: MessageFns<ClassifyStreamRequest> = {
@@ -570,6 +576,9 @@ export const ClassifyStreamRequest: MessageFns<ClassifyStreamRequest> = {
     }
     if (message.topK !== 0) {
       writer.uint32(24).uint32(message.topK);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(32).uint32(message.timeoutMs);
     }
     return writer;
   },
@@ -611,6 +620,14 @@ export const ClassifyStreamRequest: MessageFns<ClassifyStreamRequest> = {
             message.topK = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -631,6 +648,7 @@ export const ClassifyStreamRequest: MessageFns<ClassifyStreamRequest> = {
     message.id = object.id ?? 0;
     message.text = object.text ?? "";
     message.topK = object.topK ?? 0;
+    message.timeoutMs = object.timeoutMs ?? 0;
     return message;
   },
 };
