@@ -72,37 +72,6 @@ describe('batcher', () => {
     assert.equal(batcher.stats().inFlight, 0);
   });
 
-  it('batcher - a burst that finds several runners idle is shared out among them', async () => {
-    const runner = manualRunner<string, string>();
-    const batcher = createBatcher({ run: runner.run, concurrency: 3, maxBatch: 8, deferDispatch: true });
-    const inputs = 'abcdefghij'.split('');
-    const results = inputs.map((input) => batcher.submit(input));
-    await flush();
-    assert.deepEqual(
-      runner.calls.map((call) => call.batch),
-      [['a', 'b', 'c', 'd'], ['e', 'f', 'g'], ['h', 'i', 'j']],
-      'ten requests, three idle runners: 4 + 3 + 3 at once, not 8 + 2 with one runner left idle',
-    );
-    runner.calls.forEach((_, i) => answer(runner.calls, i));
-    assert.deepEqual(await Promise.all(results), inputs.map((input) => input.toUpperCase()));
-
-    // With one runner busy, the burst goes to the two others; maxBatch still caps each share.
-    const busy = batcher.submit('x');
-    await flush();
-    const burst = Array.from({ length: 20 }, (_, i) => batcher.submit(`y${i}`));
-    await flush();
-    assert.deepEqual(
-      runner.calls.slice(4).map((call) => call.batch.length),
-      [8, 8],
-      'two idle runners, 20 queued: two batches of maxBatch (8), the rest waits',
-    );
-    assert.equal(batcher.stats().queued, 4);
-    for (let i = 3; i < runner.calls.length; i++) answer(runner.calls, i);
-    await flush();
-    for (let i = 6; i < runner.calls.length; i++) answer(runner.calls, i);
-    assert.equal((await Promise.all([busy, ...burst])).length, 21);
-  });
-
   it('batcher - while every runner is busy, queued requests go as one batch of at most maxBatch', async () => {
     const runner = manualRunner<string, string>();
     const batcher = createBatcher({ run: runner.run, concurrency: 1, handoff: 0, maxBatch: 3 });

@@ -5,8 +5,6 @@
  *
  * - A request that arrives while a runner is idle is dispatched at once, with whatever else is queued
  *   (with `deferDispatch`, once the current microtasks have run, with whatever they submitted too).
- *   While several runners are idle, the queue is shared out among them (64 queued, 2 idle: 32 each), so
- *   a burst runs in parallel rather than as one batch on one runner while the other waits.
  * - While every runner is busy, requests are held until `maxBatch` of them are queued or the oldest has
  *   waited `maxQueueDelayMicros`; then the batch is handed over to wait at the runner (at most
  *   `handoff` such batches), so a runner starts its next batch without a round trip through this loop.
@@ -150,7 +148,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     timer = undefined;
     while (queued() > 0) {
       if (inFlight < concurrency) {
-        dispatch(Math.ceil(queued() / (concurrency - inFlight)));
+        dispatch();
         continue;
       }
       if (inFlight >= concurrency + handoff) return; // a finishing batch pumps again
@@ -165,13 +163,11 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     }
   }
 
-  /** Runs the next batch: up to `share` (at most `maxBatch`) compatible requests from the queue's head. */
-  function dispatch(share = maxBatch): void {
-    const limit = Math.min(share, maxBatch);
+  function dispatch(): void {
     const batch: Pending<I, O>[] = [];
     const at = now();
     const first = queue[head]!;
-    while (head < queue.length && batch.length < limit) {
+    while (head < queue.length && batch.length < maxBatch) {
       const next = queue[head]!;
       if (!compatible(first.input, next.input)) break;
       head += 1;
