@@ -77,7 +77,8 @@ export function createStreamedClassifier(options: {
       waiting.delete(response.id);
       clearTimeout(waiter.timer);
       if (response.error) {
-        const { code, message } = response.error;
+        const { message } = response.error;
+        const code: status = response.error.code;
         const error = new InferenceError(codeOfGrpcStatus(code), message);
         if (code === status.UNAVAILABLE) {
           // The server is draining: it ends this stream once it has answered the rest, and the next

@@ -32,7 +32,8 @@ export const protobufFileName = "parley/v1/nlu.proto";
  * The inference service: the intent model behind gRPC (`parley serve inference`, `models/serve/`).
  *
  * Conversation actors call it through `models/serve/client.ts`, which coalesces concurrent single-text
- * calls into ClassifyBatch and caches answers by model version. The server batches requests dynamically
+ * calls into ClassifyBatch, sends a text that goes alone on one ClassifyStream, and caches answers by
+ * model version. The server batches requests dynamically
  * onto a pool of ONNX Runtime workers, so a unary Classify and a batch of one cost the same model time.
  *
  * Errors (gRPC status codes): INVALID_ARGUMENT for an empty batch, a batch over the server's limit or a
