@@ -178,14 +178,16 @@ export function createStreamedClassifier(options: {
     },
     close() {
       closed = true;
-      const open = stream;
+      // The current stream, and any retired one still answering.
+      const streams = new Set([...waiting.values()].map((waiter) => waiter.stream));
+      if (stream) streams.add(stream);
       stream = undefined;
       for (const waiter of waiting.values()) {
         clearTimeout(waiter.timer);
         waiter.reject(new InferenceError(InferenceErrorCode.Unavailable, 'the inference client was closed'));
       }
       waiting.clear();
-      open?.cancel();
+      for (const open of streams) open.cancel();
     },
   };
 }

@@ -393,6 +393,15 @@ describe('inference client', () => {
       timeouts.every((ms) => ms > 0 && ms <= 100),
       `each text told the server the time its caller waits: ${timeouts.join(', ')} ms`,
     );
+
+    const closing = client({ address: silent.address, coalesce: false });
+    const waiting = closing.predict('play some jazz');
+    await waitFor(() => received === 3, 'the text to reach the server');
+    closing.close();
+    await assert.rejects(
+      waiting,
+      isInferenceError(InferenceErrorCode.Unavailable, /^the inference client was closed$/),
+    );
   });
 
   it("client - a caller in a hurry gives up at its own deadline without cutting short the others' call", async () => {
