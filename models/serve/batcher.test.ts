@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createBatcher } from './batcher.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
 
@@ -46,6 +48,14 @@ function track<T>(promise: Promise<T>): { settled: () => boolean; promise: Promi
   return { settled: () => settled, promise };
 }
 
+/** A full garbage collection, with `gc` exposed for this call only. */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRefs hold their target until the turn ends
+  gc();
+}
+
 function isInferenceError(code: InferenceErrorCode): (error: unknown) => boolean {
   return (error) => error instanceof InferenceError && error.code === code;
 }
@@ -70,6 +80,22 @@ describe('batcher', () => {
     answer(runner.calls, 0);
     assert.deepEqual(await Promise.all([first, second]), ['A', 'B']);
     assert.equal(batcher.stats().inFlight, 0);
+  });
+
+  it('batcher - keeps no reference to a request once it ran', async () => {
+    const batcher = createBatcher<object, number>({
+      run: (batch) => Promise.resolve(batch.map(() => 1)),
+      concurrency: 1,
+    });
+    const refs: WeakRef<object>[] = [];
+    const input = (i: number): object => {
+      const made = { payload: new Array(100).fill(i) };
+      refs.push(new WeakRef(made));
+      return made;
+    };
+    for (let i = 0; i < 50; i++) await batcher.submit(input(i));
+    await collectGarbage();
+    assert.equal(refs.filter((ref) => ref.deref() !== undefined).length, 0, 'every input was collected');
   });
 
   it('batcher - while every runner is busy, queued requests go as one batch of at most maxBatch', async () => {

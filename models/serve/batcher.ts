@@ -96,8 +96,11 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const deferDispatch = options.deferDispatch ?? false;
   const now = options.now ?? (() => performance.now());
 
-  // A ring-free queue: an array with a moving head, compacted when the head passes half of it.
-  let queue: Pending<I, O>[] = [];
+  // A ring-free queue: an array with a moving head, emptied when the head reaches its end and compacted
+  // when the head passes half of it. Taken slots are cleared: a request kept there after it ran would keep
+  // its caller's promise chain alive through young-generation collections, to be promoted and collected
+  // late (with the slots kept, ~660 KB promoted a scavenge at concurrency 1 on the server, 2 ms scavenges).
+  let queue: (Pending<I, O> | undefined)[] = [];
   let head = 0;
   let inFlight = 0;
   let closed = false;
@@ -170,6 +173,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     while (head < queue.length && batch.length < maxBatch) {
       const next = queue[head]!;
       if (!compatible(first.input, next.input)) break;
+      queue[head] = undefined;
       head += 1;
       if (next.deadline <= at) {
         counts.expired += 1;
@@ -183,7 +187,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         batch.push(next);
       }
     }
-    if (head > 1024 && head * 2 > queue.length) {
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
       queue = queue.slice(head);
       head = 0;
     }
