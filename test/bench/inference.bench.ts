@@ -687,7 +687,8 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${process.platform}/${process.arch}; ` +
       `model ${model.note} (${model.entry.metadata.labels.length} intents); ${UTTERANCES.length} utterances; ` +
-      `${MEASURE_MS / 1000} s a row after ${WARMUP_MS / 1000} s warm-up; worker threads: gRPC server ${SERVER_THREADS}, in-process ${IN_PROCESS_THREADS}`,
+      `${MEASURE_MS / 1000} s a row after ${WARMUP_MS / 1000} s warm-up (each new server first ${SERVER_WARMUP_MS / 1000} s at ` +
+      `concurrency 64); worker threads: gRPC server ${SERVER_THREADS}, in-process ${IN_PROCESS_THREADS}`,
   );
   try {
     for (const precision of PRECISIONS) await benchOnnx(model.entry, precision);
