@@ -34,7 +34,7 @@ export interface StreamedClassifier {
 
 interface Waiting {
   readonly stream: Stream;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: NodeJS.Timeout | undefined;
   resolve(answer: VersionedPrediction): void;
   reject(error: InferenceError): void;
 }
@@ -42,6 +42,9 @@ interface Waiting {
 /** Backoff before the second attempt; doubled for each one after, up to {@link MAX_BACKOFF_MS}. */
 const INITIAL_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
+/** Longest a Node timer waits (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_UINT32 = 2 ** 32 - 1;
 
 /** Failures that mean the text was not run and may be sent again: the stream was lost, or UNAVAILABLE. */
 const retryable = new WeakSet<InferenceError>();
@@ -62,6 +65,21 @@ export function createStreamedClassifier(options: {
   let lastId = 0;
   let sent = 0;
   let closed = false;
+
+  /** Backoff sleeps in progress, woken early by `close()`. */
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+  const closedError = (): InferenceError =>
+    new InferenceError(InferenceErrorCode.Unavailable, 'the inference client was closed');
 
   const deadlineExceeded = (): InferenceError =>
     new InferenceError(
@@ -140,23 +158,30 @@ export function createStreamedClassifier(options: {
 
   const attempt = (text: string, topK: number, deadline: number): Promise<VersionedPrediction> =>
     new Promise((resolve, reject) => {
+      if (closed) return reject(closedError());
       const timeoutMs = Math.ceil(deadline - Date.now());
       if (timeoutMs <= 0) return reject(deadlineExceeded());
       stream ??= open();
       const id = ++lastId;
       // The rejection waits for `setImmediate`: after the event loop was blocked for a while, an answer
-      // already waiting on the socket wins over the timer that expired meanwhile.
-      const timer = setTimeout(
-        () =>
-          setImmediate(() => {
-            if (!waiting.delete(id)) return;
-            reject(deadlineExceeded());
-          }),
-        timeoutMs,
-      );
+      // already waiting on the socket wins over the timer that expired meanwhile. A deadline beyond what a
+      // timer can wait (~24.8 days, or none) sets no timer.
+      const timer =
+        timeoutMs <= MAX_TIMER_MS
+          ? setTimeout(
+              () =>
+                setImmediate(() => {
+                  if (!waiting.delete(id)) return;
+                  reject(deadlineExceeded());
+                }),
+              timeoutMs,
+            )
+          : undefined;
       waiting.set(id, { stream, timer, resolve, reject });
       sent += 1;
-      stream.write({ id, text, topK, timeoutMs });
+      // Beyond uint32 the field cannot carry it (and the message would not encode, failing the stream for
+      // every text on it): 0, the stream's own deadline.
+      stream.write({ id, text, topK, timeoutMs: timeoutMs <= MAX_UINT32 ? timeoutMs : 0 });
     });
 
   return {
@@ -169,7 +194,7 @@ export function createStreamedClassifier(options: {
           if (!again || closed || attempts >= options.maxAttempts) throw error;
           const backoff = Math.random() * Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS * 2 ** (attempts - 1));
           if (Date.now() + backoff >= deadline) throw error;
-          await new Promise((wake) => setTimeout(wake, backoff));
+          await sleep(backoff);
         }
       }
     },
@@ -184,9 +209,10 @@ export function createStreamedClassifier(options: {
       stream = undefined;
       for (const waiter of waiting.values()) {
         clearTimeout(waiter.timer);
-        waiter.reject(new InferenceError(InferenceErrorCode.Unavailable, 'the inference client was closed'));
+        waiter.reject(closedError());
       }
       waiting.clear();
+      for (const wake of [...sleepers]) wake(); // their next attempt finds the client closed
       for (const open of streams) open.cancel();
     },
   };

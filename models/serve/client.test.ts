@@ -332,6 +332,55 @@ describe('inference client', () => {
     assert.equal(alone.stats().calls, 3, 'three attempts');
   });
 
+  it('client - closed while a text waits to be retried: it fails at once as closed, and nothing more is sent', async () => {
+    let streams = 0;
+    const down = await fake({
+      classifyStream(call) {
+        streams += 1;
+        call.on('data', () => call.emit('error', { code: status.UNAVAILABLE, details: 'down' }));
+      },
+    });
+    const closing = createInferenceClient({ address: down.address, coalesce: false, maxAttempts: 50 });
+    const started = Date.now();
+    const waiting = closing.predict('set an alarm for 7', { deadline: Date.now() + 30_000 });
+    await waitFor(() => streams >= 3, 'a few attempts');
+    closing.close();
+    await assert.rejects(
+      waiting,
+      isInferenceError(InferenceErrorCode.Unavailable, /^the inference client was closed$/),
+    );
+    const after = streams;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(streams, after, 'no attempt after close');
+    assert.ok(Date.now() - started < 10_000, 'not left to its 30 s deadline');
+  });
+
+  it('client - a deadline months away, or none, is kept, coalesced or alone', async () => {
+    for (const coalesce of [true, false]) {
+      const patient = client({ coalesce });
+      const texts = ['set an alarm for 7', 'play some jazz', 'weather in lima today'];
+      const deadlines = [undefined, Date.now() + 60 * 86_400_000, Infinity];
+      const answers = await Promise.all(
+        texts.map((text, i) =>
+          patient.predict(text, deadlines[i] === undefined ? {} : { deadline: deadlines[i] }),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((answer) => answer.prediction.intent),
+        texts.map((text) => EXPECTED[text]),
+        `coalesce ${coalesce}`,
+      );
+      // Alone, one after the other: each on the stream.
+      for (const [i, text] of texts.entries()) {
+        const alone = await patient.predict(
+          text,
+          deadlines[i] === undefined ? {} : { deadline: deadlines[i] },
+        );
+        assert.equal(alone.prediction.intent, EXPECTED[text], `coalesce ${coalesce}, ${text}`);
+      }
+    }
+  });
+
   it('client - with maxAttempts 1 an UNAVAILABLE call is not retried: unavailable', async () => {
     const attempts = { batch: 0, stream: 0 };
     const down = await fake({

@@ -5,6 +5,8 @@
  * race has subscribed to it, so that rejection is handled, not unhandled.
  */
 export async function settleWithin<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  // Beyond what a Node timer can wait (2^31 - 1 ms, ~24.8 days; or no deadline) it would fire at once.
+  if (ms > 2 ** 31 - 1) return promise;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => setImmediate(() => reject(error())), ms);
