@@ -17,7 +17,14 @@
  */
 import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { nlu } from '../../proto/index.js';
-import { codeOfGrpcStatus, InferenceError, InferenceErrorCode, fromServiceError } from './errors.js';
+import {
+  codeOfGrpcStatus,
+  fromServiceError,
+  InferenceError,
+  InferenceErrorCode,
+  notAnsweredInTime,
+} from './errors.js';
+import { settleWithin } from './settle-within.js';
 import type { VersionedPrediction } from './types.js';
 import { predictionFromWire } from './wire.js';
 
@@ -34,7 +41,6 @@ export interface StreamedClassifier {
 
 interface Waiting {
   readonly stream: Stream;
-  readonly timer: NodeJS.Timeout | undefined;
   resolve(answer: VersionedPrediction): void;
   reject(error: InferenceError): void;
 }
@@ -42,8 +48,6 @@ interface Waiting {
 /** Backoff before the second attempt; doubled for each one after, up to {@link MAX_BACKOFF_MS}. */
 const INITIAL_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
-/** Longest a Node timer waits (2^31 - 1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_UINT32 = 2 ** 32 - 1;
 
 /** Failures that mean the text was not run and may be sent again: the stream was lost, or UNAVAILABLE. */
@@ -81,19 +85,12 @@ export function createStreamedClassifier(options: {
   const closedError = (): InferenceError =>
     new InferenceError(InferenceErrorCode.Unavailable, 'the inference client was closed');
 
-  const deadlineExceeded = (): InferenceError =>
-    new InferenceError(
-      InferenceErrorCode.DeadlineExceeded,
-      'the inference service did not answer within the deadline',
-    );
-
   const open = (): Stream => {
     const opened = options.open();
     opened.on('data', (response: nlu.ClassifyStreamResponse) => {
       const waiter = waiting.get(response.id);
       if (!waiter) return; // its caller gave up
       waiting.delete(response.id);
-      clearTimeout(waiter.timer);
       if (response.error) {
         const { message } = response.error;
         const code: status = response.error.code;
@@ -128,7 +125,6 @@ export function createStreamedClassifier(options: {
       for (const [id, waiter] of waiting) {
         if (waiter.stream !== opened) continue;
         waiting.delete(id);
-        clearTimeout(waiter.timer);
         waiter.reject(error);
       }
     };
@@ -156,33 +152,26 @@ export function createStreamedClassifier(options: {
     retired.end();
   };
 
-  const attempt = (text: string, topK: number, deadline: number): Promise<VersionedPrediction> =>
-    new Promise((resolve, reject) => {
-      if (closed) return reject(closedError());
-      const timeoutMs = Math.ceil(deadline - Date.now());
-      if (timeoutMs <= 0) return reject(deadlineExceeded());
-      stream ??= open();
-      const id = ++lastId;
-      // The rejection waits for `setImmediate`: after the event loop was blocked for a while, an answer
-      // already waiting on the socket wins over the timer that expired meanwhile. A deadline beyond what a
-      // timer can wait (~24.8 days, or none) sets no timer.
-      const timer =
-        timeoutMs <= MAX_TIMER_MS
-          ? setTimeout(
-              () =>
-                setImmediate(() => {
-                  if (!waiting.delete(id)) return;
-                  reject(deadlineExceeded());
-                }),
-              timeoutMs,
-            )
-          : undefined;
-      waiting.set(id, { stream, timer, resolve, reject });
-      sent += 1;
-      // Beyond uint32 the field cannot carry it (and the message would not encode, failing the stream for
-      // every text on it): 0, the stream's own deadline.
-      stream.write({ id, text, topK, timeoutMs: timeoutMs <= MAX_UINT32 ? timeoutMs : 0 });
+  /** One try: the text on the current stream (opened if need be), answered or failed by its deadline. */
+  const attempt = async (text: string, topK: number, deadline: number): Promise<VersionedPrediction> => {
+    if (closed) throw closedError();
+    const timeoutMs = Math.ceil(deadline - Date.now());
+    if (timeoutMs <= 0) throw notAnsweredInTime();
+    const on = (stream ??= open());
+    const id = ++lastId;
+    const answered = new Promise<VersionedPrediction>((resolve, reject) => {
+      waiting.set(id, { stream: on, resolve, reject });
     });
+    sent += 1;
+    // Beyond uint32 the field cannot carry it (and the message would not encode, failing the stream for
+    // every text on it): 0, the stream's own deadline.
+    on.write({ id, text, topK, timeoutMs: timeoutMs <= MAX_UINT32 ? timeoutMs : 0 });
+    try {
+      return await settleWithin(answered, timeoutMs, notAnsweredInTime);
+    } finally {
+      waiting.delete(id); // a late answer finds no one
+    }
+  };
 
   return {
     async classify(text, topK, deadline) {
@@ -207,10 +196,7 @@ export function createStreamedClassifier(options: {
       const streams = new Set([...waiting.values()].map((waiter) => waiter.stream));
       if (stream) streams.add(stream);
       stream = undefined;
-      for (const waiter of waiting.values()) {
-        clearTimeout(waiter.timer);
-        waiter.reject(closedError());
-      }
+      for (const waiter of waiting.values()) waiter.reject(closedError());
       waiting.clear();
       for (const wake of [...sleepers]) wake(); // their next attempt finds the client closed
       for (const open of streams) open.cancel();

@@ -22,7 +22,7 @@ import { createBatcher, type Batcher, type BatcherStats } from './batcher.js';
 import type { CacheStats, PredictionCache } from './cache.js';
 import { classificationOf } from './classification.js';
 import { classifyStreamOf, createStreamedClassifier } from './classify-stream.js';
-import { fromServiceError, InferenceError, InferenceErrorCode } from './errors.js';
+import { fromServiceError, InferenceError, InferenceErrorCode, notAnsweredInTime } from './errors.js';
 import { settleWithin } from './settle-within.js';
 import { channelCredentials, type ClientTls } from './tls.js';
 import type { Prediction, PredictOptions, ServedModel, VersionedPrediction } from './types.js';
@@ -248,15 +248,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       { text, topK, deadline },
       { deadline: performance.now() + deadline - Date.now() },
     );
-    const answer = await settleWithin(
-      queued,
-      Math.max(0, deadline - Date.now()),
-      () =>
-        new InferenceError(
-          InferenceErrorCode.DeadlineExceeded,
-          'the inference service did not answer within the deadline',
-        ),
-    );
+    const answer = await settleWithin(queued, Math.max(0, deadline - Date.now()), notAnsweredInTime);
     if (answer instanceof InferenceError) throw answer;
     return answer;
   };

@@ -81,3 +81,10 @@ export function fromServiceError(error: ServiceError, address: string): Inferenc
       : error.details;
   return new InferenceError(code, message, { cause: error });
 }
+
+/** A caller's deadline passed with no answer from the service (the client's side of DEADLINE_EXCEEDED). */
+export const notAnsweredInTime = (): InferenceError =>
+  new InferenceError(
+    InferenceErrorCode.DeadlineExceeded,
+    'the inference service did not answer within the deadline',
+  );
