@@ -14,6 +14,9 @@
  * - When the stream fails, every text in flight on it fails with the stream's status. Texts failing with
  *   UNAVAILABLE (stream lost, server draining) are sent again, up to `maxAttempts` in all, with
  *   exponential backoff and jitter, while their deadline allows.
+ * - A stream on which a text went unanswered past its deadline is retired like a draining one: the next
+ *   text opens a new stream, so a stream the server stopped answering costs one text, not all later ones.
+ *   A retired stream is cancelled once no text waits on it, unless the server ended it first.
  */
 import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { nlu } from '../../proto/index.js';
@@ -168,8 +171,17 @@ export function createStreamedClassifier(options: {
     on.write({ id, text, topK, timeoutMs: timeoutMs <= MAX_UINT32 ? timeoutMs : 0 });
     try {
       return await settleWithin(answered, timeoutMs, notAnsweredInTime);
+    } catch (error) {
+      // Unanswered by its deadline, the stream alive: the server may have stopped answering this
+      // stream, so the next text goes on a new one rather than every later text timing out here too.
+      if (waiting.has(id)) retire(on);
+      throw error;
     } finally {
       waiting.delete(id); // a late answer finds no one
+      // A retired stream the server has not ended (it may never) goes once no text waits on it.
+      if (on !== stream && !closed && ![...waiting.values()].some((waiter) => waiter.stream === on)) {
+        on.cancel();
+      }
     }
   };
 

@@ -453,6 +453,36 @@ describe('inference client', () => {
     );
   });
 
+  it('client - a stream the server stopped answering costs one text: the next goes on a new stream, the silent one is cancelled', async () => {
+    let streams = 0;
+    const cancelled: number[] = [];
+    const received: string[] = [];
+    const stuck = await fake({
+      classifyStream(call) {
+        streams += 1;
+        const stream = streams;
+        call.on('cancelled', () => cancelled.push(stream));
+        call.on('data', (request: nlu.ClassifyStreamRequest) => {
+          received.push(`${stream}:${request.text}`);
+          if (stream === 1) return; // this stream never answers; the connection stays up
+          const prediction = wirePrediction('music.play');
+          call.write({ id: request.id, prediction, modelVersion: FAKE_MODEL.version, error: undefined });
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    const alone = client({ address: stuck.address, coalesce: false, deadlineMs: 150 });
+    await assert.rejects(
+      alone.predict('set an alarm for 7'),
+      isInferenceError(InferenceErrorCode.DeadlineExceeded),
+    );
+    assert.equal((await alone.predict('play some jazz')).prediction.intent, 'music.play');
+    assert.equal((await alone.predict('play some blues')).prediction.intent, 'music.play');
+    assert.deepEqual(received, ['1:set an alarm for 7', '2:play some jazz', '2:play some blues']);
+    await waitFor(() => cancelled.includes(1), 'the silent stream to be cancelled');
+    assert.deepEqual(cancelled, [1], 'the stream in use is kept');
+  });
+
   it("client - a caller in a hurry gives up at its own deadline without cutting short the others' call", async () => {
     const batches: string[][] = [];
     const slow = await fake({
