@@ -1,7 +1,8 @@
 /**
- * Symmetric INT8 quantization of the weights: `value ≈ q * scale` with `q` in [-qmax, qmax] and zero point 0.
- * The embedding table gets one scale per row (each row is one feature's vector), the dense layers one per
- * output column (the usual per-channel weight quantization).
+ * Symmetric INT8 quantization of the weights: `value ≈ q * scale` with `q` in [-qmax, qmax] and zero point 0,
+ * one scale per column: per output column for the dense layers (the usual per-channel weight quantization),
+ * per dimension for the embedding table, whose scales then apply once to a text's summed rows rather than
+ * to each gathered row (see `integerBag` in `export-onnx.ts`).
  */
 
 /** Int8 values and their float32 scales. */
@@ -16,27 +17,6 @@ export interface QuantizedTensor {
  * accumulate with saturation in ONNX Runtime's u8s8 kernels.
  */
 export type QuantizedMax = 127 | 63;
-
-/** One scale per row of a row-major `[rows, cols]` matrix. All-zero rows get scale 0 and stay zero. */
-export function quantizePerRow(
-  matrix: Float32Array,
-  rows: number,
-  cols: number,
-  qmax: QuantizedMax,
-): QuantizedTensor {
-  const values = new Int8Array(rows * cols);
-  const scales = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const offset = r * cols;
-    let maxAbs = 0;
-    for (let c = 0; c < cols; c++) maxAbs = Math.max(maxAbs, Math.abs(matrix[offset + c]!));
-    const scale = Math.fround(maxAbs / qmax);
-    scales[r] = scale;
-    if (scale === 0) continue;
-    for (let c = 0; c < cols; c++) values[offset + c] = quantizeValue(matrix[offset + c]!, scale, qmax);
-  }
-  return { values, scales };
-}
 
 /** One scale per column of a row-major `[rows, cols]` matrix. */
 export function quantizePerColumn(
