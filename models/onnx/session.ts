@@ -70,10 +70,14 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function packBatch(batch: readonly ArrayLike<number>[]): PackedBatch {
   let length = 1;
   for (const ids of batch) length = Math.max(length, ids.length);
-  const ids = new BigInt64Array(batch.length * length);
-  const halves = new Int32Array(ids.buffer);
+  // Both inputs in one buffer (ids first, 8-byte aligned): each ArrayBuffer costs a young-generation
+  // collection time to sweep.
+  const slots = batch.length * length;
+  const buffer = new ArrayBuffer(slots * 12);
+  const ids = new BigInt64Array(buffer, 0, slots);
+  const halves = new Int32Array(buffer, 0, slots * 2);
   const low = LITTLE_ENDIAN ? 0 : 1;
-  const weights = new Float32Array(batch.length * length);
+  const weights = new Float32Array(buffer, slots * 8, slots);
   batch.forEach((row, r) => {
     const weight = row.length === 0 ? 0 : 1 / row.length;
     const offset = r * length;

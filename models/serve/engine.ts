@@ -119,7 +119,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
   const runOnPool = async (
     model: LoadedModel,
     texts: readonly string[],
-    deadlines: Float64Array,
+    deadlines: readonly number[],
   ): Promise<WorkerResult> => {
     const task: WorkerTask = { texts, deadlines, version: model.served.version, path: model.path };
     try {
@@ -163,9 +163,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
     };
     // One batch per thread, at once: each idle worker takes one and loads the session, so the first real
     // requests do not wait for it (and a model the workers cannot load fails here, not later).
-    await Promise.all(
-      Array.from({ length: threads }, () => runOnPool(loaded, ['hello'], Float64Array.of(Infinity))),
-    );
+    await Promise.all(Array.from({ length: threads }, () => runOnPool(loaded, ['hello'], [Infinity])));
     return { ...loaded, served: { ...loaded.served, servingSince: new Date() } };
   };
 
@@ -192,7 +190,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
       const { probabilities, featureCounts, expired } = await runOnPool(
         model,
         items.map((item) => item.text),
-        Float64Array.from(items, (item) => item.deadline),
+        items.map((item) => item.deadline),
       );
       const classes = model.metadata.labels.length;
       return items.map((item, row) => {

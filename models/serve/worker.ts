@@ -28,14 +28,14 @@ export interface WorkerTask {
    * Per text, the wall-clock time (`Date.now()`) after which it must not run: a batch handed to a busy
    * worker waits for it, and a text whose caller gave up meanwhile is skipped. Infinity for none.
    */
-  readonly deadlines: Float64Array;
+  readonly deadlines: readonly number[];
   /** The registry version of the model. */
   readonly version: string;
   /** Its `.onnx` file. */
   readonly path: string;
 }
 
-/** What comes back, both buffers transferred (not copied). */
+/** What comes back: views of one buffer, transferred (not copied). */
 export interface WorkerResult {
   /** `[texts, classes]`, row-major, in the order of the task's texts. */
   readonly probabilities: Float32Array;
@@ -98,12 +98,11 @@ function release(loaded: LoadedModel): void {
   void loaded.model.then((m) => m.session.release()).catch(() => undefined);
 }
 
-/** Hands both buffers of a result back to the engine without copying them. */
+/** Hands a result's buffer back to the engine without copying it. */
 class MovedResult {
   constructor(private readonly result: WorkerResult) {}
   get [transferableSymbol](): ArrayBuffer[] {
-    const { probabilities, featureCounts, expired } = this.result;
-    return [probabilities.buffer, featureCounts.buffer, expired.buffer] as ArrayBuffer[];
+    return [this.result.probabilities.buffer as ArrayBuffer];
   }
   get [valueSymbol](): WorkerResult {
     return this.result;
@@ -118,7 +117,12 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
     const { session, features, classes } = await loaded.model;
     const n = task.texts.length;
     const now = Date.now();
-    const expired = new Uint8Array(n);
+    // The three arrays of the result share one buffer: each ArrayBuffer costs a young-generation
+    // collection time to sweep, on this thread and on the engine's (docs/benchmarks.md, "GC at c=1").
+    const buffer = new ArrayBuffer(n * classes * 4 + n * 4 + n);
+    const probabilities = new Float32Array(buffer, 0, n * classes);
+    const featureCounts = new Uint32Array(buffer, n * classes * 4, n);
+    const expired = new Uint8Array(buffer, n * classes * 4 + n * 4, n);
     // The texts still wanted, by their index in the task (where their rows go).
     const live: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -126,8 +130,6 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
       else live.push(i);
     }
     const texts = live.length === n ? task.texts : live.map((i) => task.texts[i]!);
-    const probabilities = new Float32Array(n * classes);
-    const featureCounts = new Uint32Array(n);
     if (texts.length > 0) {
       // All the texts' ids in one buffer, each text a view of its part.
       const batch = featurizeBatch(texts, features);
@@ -172,6 +174,9 @@ export const SLICE_PADDING_IDS = 4096;
  */
 export const MAX_RUN_IDS = 65_536;
 
+/** `sliceByLength`'s sort keys, reused (it runs synchronously). */
+let sortKeys = new Float64Array(128);
+
 /**
  * Sorts a batch's id lists by length and cuts it into slices, each packed to its own longest text.
  * `order[row]` is the index in `ids` of the row-th text of the slices, taken one after the other.
@@ -179,7 +184,8 @@ export const MAX_RUN_IDS = 65_536;
 export function sliceByLength(ids: readonly Int32Array[]): { order: number[]; slices: PackedBatch[] } {
   // Sort keys `length * n + index`: a typed-array sort, far cheaper than a comparator per pair.
   const n = ids.length;
-  const keys = new Float64Array(n);
+  if (sortKeys.length < n) sortKeys = new Float64Array(Math.max(n, 2 * sortKeys.length));
+  const keys = sortKeys.subarray(0, n);
   for (let index = 0; index < n; index++) keys[index] = ids[index]!.length * n + index;
   keys.sort();
   const order = Array.from(keys, (key) => key % n);
