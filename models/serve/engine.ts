@@ -28,6 +28,7 @@ import {
   type ServedModel,
   type VersionedPrediction,
 } from './types.js';
+import { cachePiscinaWorkerInterface } from './piscina-interface.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 
 export interface InferenceEngineOptions {
@@ -103,6 +104,7 @@ export async function createInferenceEngine(options: InferenceEngineOptions): Pr
   const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
   const maxTextChars = options.maxTextChars ?? 4096;
   setFlagsFromString(QUIET_GC_FLAG);
+  cachePiscinaWorkerInterface();
   const pool = new Piscina<WorkerTask, WorkerResult>({
     filename: WORKER_FILE,
     minThreads: threads,
