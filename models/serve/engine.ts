@@ -21,6 +21,7 @@ import { readOnnxMetadata, type OnnxModelMetadata } from '../onnx/index.js';
 import type { ModelEntry } from '../registry/index.js';
 import { createBatcher, type BatcherStats } from './batcher.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
+import { cachePiscinaWorkerInterface } from './piscina-interface.js';
 import {
   MAX_TOP_K,
   type Prediction,
@@ -28,7 +29,6 @@ import {
   type ServedModel,
   type VersionedPrediction,
 } from './types.js';
-import { cachePiscinaWorkerInterface } from './piscina-interface.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 
 export interface InferenceEngineOptions {
