@@ -14,9 +14,11 @@
  * - When the stream fails, every text in flight on it fails with the stream's status. Texts failing with
  *   UNAVAILABLE (stream lost, server draining) are sent again, up to `maxAttempts` in all, with
  *   exponential backoff and jitter, while their deadline allows.
- * - A stream on which a text went unanswered past its deadline is retired like a draining one: the next
- *   text opens a new stream, so a stream the server stopped answering costs one text, not all later ones.
- *   A retired stream is cancelled once no text waits on it, unless the server ended it first.
+ * - A stream on which a text went unanswered past its deadline, with no answer at all arriving on it
+ *   meanwhile, is retired like a draining one: the next text opens a new stream, so a stream the server
+ *   stopped answering costs one text, not all later ones (a slow server that still answers keeps its
+ *   stream). The server ends a retired stream once it has answered what it holds; one it has not ended
+ *   {@link RETIRED_STREAM_GRACE_MS} after its last text settled is cancelled.
  */
 import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { nlu } from '../../proto/index.js';
@@ -52,6 +54,8 @@ interface Waiting {
 const INITIAL_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
 const MAX_UINT32 = 2 ** 32 - 1;
+/** How long a retired stream with no text waiting is left for the server to end before it is cancelled. */
+export const RETIRED_STREAM_GRACE_MS = 1000;
 
 /** Failures that mean the text was not run and may be sent again: the stream was lost, or UNAVAILABLE. */
 const retryable = new WeakSet<InferenceError>();
@@ -65,9 +69,14 @@ export function createStreamedClassifier(options: {
   /** Where the stream goes, for error messages. */
   readonly address: string;
   readonly maxAttempts: number;
+  /** @default {@link RETIRED_STREAM_GRACE_MS} */
+  readonly retiredStreamGraceMs?: number;
 }): StreamedClassifier {
   const { address } = options;
+  const retiredStreamGraceMs = options.retiredStreamGraceMs ?? RETIRED_STREAM_GRACE_MS;
   let stream: Stream | undefined;
+  /** Streams neither ended nor failed yet, with the answers each has brought. */
+  const live = new Map<Stream, { answers: number; cancelling: boolean }>();
   const waiting = new Map<number, Waiting>();
   let lastId = 0;
   let sent = 0;
@@ -90,7 +99,10 @@ export function createStreamedClassifier(options: {
 
   const open = (): Stream => {
     const opened = options.open();
+    const state = { answers: 0, cancelling: false };
+    live.set(opened, state);
     opened.on('data', (response: nlu.ClassifyStreamResponse) => {
+      state.answers += 1;
       const waiter = waiting.get(response.id);
       if (!waiter) return; // its caller gave up
       waiting.delete(response.id);
@@ -124,6 +136,7 @@ export function createStreamedClassifier(options: {
     // The server ends the stream when it drains (after answering what it held), or it fails: either way
     // the texts still waiting on it are lost with it, and the next text opens another.
     const lost = (error: InferenceError): void => {
+      live.delete(opened);
       retire(opened);
       for (const [id, waiter] of waiting) {
         if (waiter.stream !== opened) continue;
@@ -155,12 +168,24 @@ export function createStreamedClassifier(options: {
     retired.end();
   };
 
+  /** Cancels a retired stream the server has not ended by the grace period after its last text settled. */
+  const cancelWhenQuiet = (retired: Stream): void => {
+    const state = live.get(retired);
+    if (!state || state.cancelling || [...waiting.values()].some((waiter) => waiter.stream === retired))
+      return;
+    state.cancelling = true;
+    setTimeout(() => {
+      if (live.has(retired)) retired.cancel();
+    }, retiredStreamGraceMs).unref();
+  };
+
   /** One try: the text on the current stream (opened if need be), answered or failed by its deadline. */
   const attempt = async (text: string, topK: number, deadline: number): Promise<VersionedPrediction> => {
     if (closed) throw closedError();
     const timeoutMs = Math.ceil(deadline - Date.now());
     if (timeoutMs <= 0) throw notAnsweredInTime();
     const on = (stream ??= open());
+    const answersBefore = live.get(on)!.answers;
     const id = ++lastId;
     const answered = new Promise<VersionedPrediction>((resolve, reject) => {
       waiting.set(id, { stream: on, resolve, reject });
@@ -172,16 +197,13 @@ export function createStreamedClassifier(options: {
     try {
       return await settleWithin(answered, timeoutMs, notAnsweredInTime);
     } catch (error) {
-      // Unanswered by its deadline, the stream alive: the server may have stopped answering this
-      // stream, so the next text goes on a new one rather than every later text timing out here too.
-      if (waiting.has(id)) retire(on);
+      // Unanswered by its deadline, and nothing else answered on the stream meanwhile: the server may
+      // have stopped answering it, so the next text goes on a new one rather than timing out here too.
+      if (waiting.has(id) && live.get(on)?.answers === answersBefore) retire(on);
       throw error;
     } finally {
       waiting.delete(id); // a late answer finds no one
-      // A retired stream the server has not ended (it may never) goes once no text waits on it.
-      if (on !== stream && !closed && ![...waiting.values()].some((waiter) => waiter.stream === on)) {
-        on.cancel();
-      }
+      if (on !== stream && !closed) cancelWhenQuiet(on);
     }
   };
 
@@ -204,14 +226,12 @@ export function createStreamedClassifier(options: {
     },
     close() {
       closed = true;
-      // The current stream, and any retired one still answering.
-      const streams = new Set([...waiting.values()].map((waiter) => waiter.stream));
-      if (stream) streams.add(stream);
       stream = undefined;
       for (const waiter of waiting.values()) waiter.reject(closedError());
       waiting.clear();
       for (const wake of [...sleepers]) wake(); // their next attempt finds the client closed
-      for (const open of streams) open.cancel();
+      // The current stream, and any retired one the server has not ended yet.
+      for (const open of [...live.keys()]) open.cancel();
     },
   };
 }

@@ -479,8 +479,42 @@ describe('inference client', () => {
     assert.equal((await alone.predict('play some jazz')).prediction.intent, 'music.play');
     assert.equal((await alone.predict('play some blues')).prediction.intent, 'music.play');
     assert.deepEqual(received, ['1:set an alarm for 7', '2:play some jazz', '2:play some blues']);
+    // grpc-js tells a server call 'cancelled' when it closes; this server never ends stream 1 itself.
     await waitFor(() => cancelled.includes(1), 'the silent stream to be cancelled');
     assert.deepEqual(cancelled, [1], 'the stream in use is kept');
+  });
+
+  it('client - a text that times out on a stream that still answers others keeps the stream', async () => {
+    let streams = 0;
+    const received: string[] = [];
+    const slow = await fake({
+      classifyStream(call) {
+        streams += 1;
+        const stream = streams;
+        call.on('data', (request: nlu.ClassifyStreamRequest) => {
+          received.push(`${stream}:${request.text}`);
+          const prediction = wirePrediction('music.play');
+          const answer = (): void =>
+            void call.write({
+              id: request.id,
+              prediction,
+              modelVersion: FAKE_MODEL.version,
+              error: undefined,
+            });
+          if (request.text === 'a slow one') setTimeout(answer, 400);
+          else answer();
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    const alone = client({ address: slow.address, coalesce: false });
+    const hurried = alone.predict('a slow one', { deadline: Date.now() + 150 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal((await alone.predict('play some jazz')).prediction.intent, 'music.play');
+    await assert.rejects(hurried, isInferenceError(InferenceErrorCode.DeadlineExceeded));
+    assert.equal((await alone.predict('play some blues')).prediction.intent, 'music.play');
+    assert.deepEqual(received, ['1:a slow one', '1:play some jazz', '1:play some blues']);
+    assert.equal(streams, 1, 'the stream answered meanwhile, so it was kept');
   });
 
   it("client - a caller in a hurry gives up at its own deadline without cutting short the others' call", async () => {

@@ -18,12 +18,16 @@ const CACHED = Symbol('parley.cachedInterface');
 /** Piscina's `WorkerInfo` class, or `undefined` when this piscina has none where 5.x keeps it. */
 export function piscinaWorkerInfo(): { prototype: object } | undefined {
   const require = createRequire(import.meta.url);
-  // The package's exports map hides its internals from bare specifiers; a file path reaches the same
-  // module instance the package loaded (the CommonJS cache is keyed by file name).
-  const file = join(dirname(require.resolve('piscina')), 'worker_pool', 'index.js');
-  if (!existsSync(file)) return undefined;
-  const { WorkerInfo } = require(file) as { WorkerInfo?: { prototype: object } };
-  return typeof WorkerInfo === 'function' ? WorkerInfo : undefined;
+  try {
+    // The package's exports map hides its internals from bare specifiers; a file path reaches the same
+    // module instance the package loaded (the CommonJS cache is keyed by file name).
+    const file = join(dirname(require.resolve('piscina')), 'worker_pool', 'index.js');
+    if (!existsSync(file)) return undefined;
+    const { WorkerInfo } = require(file) as { WorkerInfo?: { prototype: object } };
+    return typeof WorkerInfo === 'function' ? WorkerInfo : undefined;
+  } catch {
+    return undefined; // piscina laid out otherwise (bundled, say): left as it is
+  }
 }
 
 /** Caches `WorkerInfo.interface` per worker; true once it is cached (this call or an earlier one). */

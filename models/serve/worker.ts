@@ -134,6 +134,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
       // All the texts' ids in one buffer, each text a view of its part.
       const batch = featurizeBatch(texts, features);
       const ids = live.map((_, j) => batch.ids.subarray(batch.offsets[j], batch.offsets[j + 1]));
+      live.forEach((i, j) => (featureCounts[i] = ids[j]!.length));
       const { order, slices } = sliceByLength(ids);
       let row = 0;
       for (const slice of slices) {
@@ -142,7 +143,6 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
           probabilities.set(output.subarray(r * classes, (r + 1) * classes), live[order[row]!]! * classes);
         }
       }
-      live.forEach((i, j) => (featureCounts[i] = ids[j]!.length));
     }
     return move(
       new MovedResult({ probabilities, featureCounts, expired, threadId }),
