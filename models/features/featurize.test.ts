@@ -148,6 +148,35 @@ describe('features', () => {
     assert.deepEqual(ofKind("don't forget", FeatureKind.Word), ["don't", 'forget']);
   });
 
+  it('features - text of printable ASCII (its short cut) gets the ids of the general path', () => {
+    // A no-break space is not ASCII, so the text takes the general path, where NFKC makes it a space and
+    // the spacing rules drop it: the ids must come out the same as the short cut's.
+    const general = (text: string) => [...featurize(`${text}\u00a0`, options)];
+    const edges = [
+      "don't",
+      "'quoted'",
+      "rock'n'roll",
+      "it's'",
+      "a''b",
+      "x' y",
+      "'",
+      '',
+      '   ',
+      'ABC-def_ghi',
+      'a1b2 C3',
+      '~!@#$%^&*()',
+      'Hello,World.How   are-you?',
+    ];
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+    const alphabet = "abcXYZ019 '-.,!?_~";
+    const generated = Array.from({ length: 500 }, () =>
+      Array.from({ length: Math.floor(random() * 30) }, () => alphabet[Math.floor(random() * 18)]).join(''),
+    );
+    for (const text of [...edges, ...generated]) {
+      assert.deepEqual([...featurize(text, options)], general(text), JSON.stringify(text));
+    }
+  });
   it('features - digits are kept as words', () => {
     assert.deepEqual(ofKind('delete note 2', FeatureKind.Word), ['delete', 'note', '2']);
     assert.notDeepEqual([...featurize('delete note 2', options)], [...featurize('delete note 3', options)]);
