@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import type { PackedBatch } from '../onnx/index.js';
 import { MAX_RUN_IDS, SLICE_PADDING_IDS, sliceByLength } from './worker.js';
 
+/** The tests hold FP32's padding limit (INT8's differs only in its value). */
+const PADDING = SLICE_PADDING_IDS.fp32;
+
 /** An id list of `length` ids, each `tag`, so a row of a packed slice tells which text it came from. */
 const text = (tag: number, length: number): Int32Array => new Int32Array(length).fill(tag);
 
@@ -22,7 +25,7 @@ function assertCuts(ids: readonly Int32Array[], slices: readonly PackedBatch[]):
     const slots = slice.batch * slice.length;
     if (slice.batch > 1) {
       const padding = slots - realIds(slice);
-      assert.ok(padding <= SLICE_PADDING_IDS, `slice ${i}: padding ${padding}`);
+      assert.ok(padding <= PADDING, `slice ${i}: padding ${padding}`);
       assert.ok(slots <= MAX_RUN_IDS, `slice ${i}: ${slots} slots`);
     }
     const next = slices[i + 1];
@@ -31,7 +34,7 @@ function assertCuts(ids: readonly Int32Array[], slices: readonly PackedBatch[]):
     const joinedSlots = (slice.batch + 1) * joining;
     const joinedPadding = joinedSlots - realIds(slice) - joining;
     assert.ok(
-      joinedPadding > SLICE_PADDING_IDS || joinedSlots > MAX_RUN_IDS,
+      joinedPadding > PADDING || joinedSlots > MAX_RUN_IDS,
       `slice ${i + 1}'s first text could have joined slice ${i}`,
     );
   });
@@ -40,7 +43,10 @@ function assertCuts(ids: readonly Int32Array[], slices: readonly PackedBatch[]):
 describe('worker: slicing a batch by length', () => {
   it('worker - chat-sized texts of mixed lengths run as one slice', () => {
     const lengths = [12, 4, 60, 140, 33, 7, 90, 25];
-    const { order, slices } = sliceByLength(lengths.map((length, i) => text(i + 1, length)));
+    const { order, slices } = sliceByLength(
+      lengths.map((length, i) => text(i + 1, length)),
+      PADDING,
+    );
     assert.equal(slices.length, 1);
     assert.equal(slices[0]!.length, 140, 'packed to the longest text');
     assert.deepEqual(
@@ -57,7 +63,7 @@ describe('worker: slicing a batch by length', () => {
 
   it('worker - long texts run apart from the short ones; order maps every row back', () => {
     const ids = [text(1, 20), text(2, 5000), text(3, 8), text(4, 40), text(5, 3000), text(6, 15)];
-    const { order, slices } = sliceByLength(ids);
+    const { order, slices } = sliceByLength(ids, PADDING);
     const rows = slices.flatMap(rowsOf);
     assert.deepEqual(
       rows,
@@ -85,7 +91,7 @@ describe('worker: slicing a batch by length', () => {
       ...Array.from({ length: 40 }, (_, i) => text(i + 1, 12_000 + i)),
       text(41, MAX_RUN_IDS + 10),
     ];
-    const { slices } = sliceByLength(ids);
+    const { slices } = sliceByLength(ids, PADDING);
     assert.deepEqual(
       slices.flatMap(rowsOf).sort((a, b) => a - b),
       Array.from({ length: 41 }, (_, i) => i + 1),
@@ -104,12 +110,18 @@ describe('worker: slicing a batch by length', () => {
       text(22, 5000),
       text(23, 8000),
     ];
-    const { slices } = sliceByLength(ids);
+    const { slices } = sliceByLength(ids, PADDING);
     assert.deepEqual(
       slices.map(rowsOf).map((rows) => rows.length),
       [20, 2, 1],
     );
     assert.deepEqual(rowsOf(slices[1]!), [21, 22]);
     assertCuts(ids, slices);
+    // INT8's dearer runs are worth more padding: the 8,000-id text joins the two of 5,000.
+    const int8 = sliceByLength(ids, SLICE_PADDING_IDS.int8).slices;
+    assert.deepEqual(
+      int8.map(rowsOf).map((rows) => rows.length),
+      [20, 3],
+    );
   });
 });

@@ -17,6 +17,7 @@ import {
   packBatch,
   readOnnxMetadata,
   runPacked,
+  type OnnxPrecision,
   type OnnxSession,
   type PackedBatch,
 } from '../onnx/index.js';
@@ -53,6 +54,8 @@ interface Model {
   readonly session: OnnxSession;
   readonly features: CompiledFeatureOptions;
   readonly classes: number;
+  /** `SLICE_PADDING_IDS` of the model's precision. */
+  readonly paddingIds: number;
 }
 
 interface LoadedModel {
@@ -67,9 +70,9 @@ const models = new Map<string, LoadedModel>();
 
 async function loadModel(path: string): Promise<Model> {
   const bytes = new Uint8Array(await readFile(path));
-  const { features, labels } = readOnnxMetadata(bytes);
+  const { features, labels, precision } = readOnnxMetadata(bytes);
   const session = await createOnnxSession(bytes, { intraOpNumThreads: 1 });
-  return { session, features, classes: labels.length };
+  return { session, features, classes: labels.length, paddingIds: SLICE_PADDING_IDS[precision] };
 }
 
 function modelFor(version: string, path: string): LoadedModel {
@@ -114,7 +117,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
   const loaded = modelFor(task.version, task.path);
   loaded.users += 1;
   try {
-    const { session, features, classes } = await loaded.model;
+    const { session, features, classes, paddingIds } = await loaded.model;
     const n = task.texts.length;
     const now = Date.now();
     // The three arrays of the result share one buffer: each ArrayBuffer costs a young-generation
@@ -135,7 +138,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
       const batch = featurizeBatch(texts, features);
       const ids = live.map((_, j) => batch.ids.subarray(batch.offsets[j], batch.offsets[j + 1]));
       live.forEach((i, j) => (featureCounts[i] = ids[j]!.length));
-      const { order, slices } = sliceByLength(ids);
+      const { order, slices } = sliceByLength(ids, paddingIds);
       let row = 0;
       for (const slice of slices) {
         const output = await runPacked(session, slice);
@@ -154,14 +157,21 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
 }
 
 /**
- * Padding, in ids, worth one more ONNX Runtime run. The graph takes `[batch, longest]` ids, so a batch of
- * mixed lengths pays for its longest text on every row, but each run has a fixed cost too: on the skills'
- * model ~30 µs (FP32) and ~65 µs (INT8) a run against ~0.02 µs an id, so a run costs as much as 1,500 to
- * 3,250 ids of padding. Measured on the benchmark's chat-sized texts (4 to ~140 ids), INT8 time per batch
- * against the earlier limit of 256: 128 texts 723 -> 486 µs, 14 texts 190 -> 118 µs (FP32 475 -> 381, 101
- * -> 74). Texts far longer than the rest (thousands of ids) still run apart from the short ones.
+ * Padding, in ids, worth one more ONNX Runtime run, by precision. The graph takes `[batch, longest]` ids,
+ * so a batch of mixed lengths pays for its longest text on every row, but each run has a fixed cost too:
+ * on the skills' model ~30 µs (FP32) and ~65 µs (INT8, four times the graph nodes) a run against ~0.02 µs
+ * an id, so a run costs as much as 1,500 to 3,250 ids of padding. Measured on the benchmark's chat-sized
+ * texts (4 to ~140 ids), INT8 time per batch against the earlier limit of 256: 128 texts 723 -> 486 µs, 14
+ * texts 190 -> 118 µs (FP32 475 -> 381, 101 -> 74). INT8's dearer runs make it worth more padding: at
+ * 16,384 rather than 4,096 a batch of 128 of those texts runs once instead of twice, in 610-804 µs instead
+ * of 658-1,013 (five paired runs on an AVX2 machine); FP32 read the same either way (496-591 against
+ * 504-533), so it keeps 4,096. Texts far longer than the rest (thousands of ids) still run apart from the
+ * short ones.
  */
-export const SLICE_PADDING_IDS = 4096;
+export const SLICE_PADDING_IDS = { fp32: 4096, int8: 16_384 } as const satisfies Record<
+  OnnxPrecision,
+  number
+>;
 
 /**
  * Most id slots (`batch * longest`) in one run, unless one text alone is longer. The run's intermediates
@@ -181,7 +191,10 @@ let sortKeys = new Float64Array(128);
  * Sorts a batch's id lists by length and cuts it into slices, each packed to its own longest text.
  * `order[row]` is the index in `ids` of the row-th text of the slices, taken one after the other.
  */
-export function sliceByLength(ids: readonly Int32Array[]): { order: number[]; slices: PackedBatch[] } {
+export function sliceByLength(
+  ids: readonly Int32Array[],
+  paddingIds: number,
+): { order: number[]; slices: PackedBatch[] } {
   // Sort keys `length * n + index`: a typed-array sort, far cheaper than a comparator per pair.
   const n = ids.length;
   if (sortKeys.length < n) sortKeys = new Float64Array(Math.max(n, 2 * sortKeys.length));
@@ -196,7 +209,7 @@ export function sliceByLength(ids: readonly Int32Array[]): { order: number[]; sl
     const next = ids[index]!;
     // Sorted, so `next` is the longest yet: the slice's slots, and its padding, if `next` joins it.
     const slots = (slice.length + 1) * next.length;
-    if (slice.length > 0 && (slots - (sum + next.length) > SLICE_PADDING_IDS || slots > MAX_RUN_IDS)) {
+    if (slice.length > 0 && (slots - (sum + next.length) > paddingIds || slots > MAX_RUN_IDS)) {
       slices.push(packBatch(slice));
       slice = [];
       sum = 0;
