@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { storeBackends } from '../test/testkit/index.js';
 import type { Store, Turn } from './index.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './index.js';
@@ -42,6 +43,26 @@ for (const backend of storeBackends) {
             .executeTakeFirstOrThrow()
         ).n,
       );
+
+    it('conversations - a state of a few KB stays in its row, not in the TOAST table (migration 0005)', async () => {
+      const db = databaseOf(store);
+      const { rows } = await sql<{ toast: string }>`
+        select reltoastrelid::regclass::text as toast from pg_class where oid = 'conversations'::regclass
+      `.execute(db);
+      const toastRows = async () =>
+        Number(
+          (await sql<{ n: string }>`select count(*) as n from ${sql.raw(rows[0]!.toast)}`.execute(db))
+            .rows[0]!.n,
+        );
+      const before = await toastRows();
+      // What a dialog state with its 64 recent message ids weighs: ~3 KB, over the 2 KB where TOAST starts.
+      const state = { recent: Array.from({ length: 64 }, () => `web:${randomUUID()}`) };
+      const first = turnFor(userId, { state });
+      assert.equal(await store.conversations.recordTurn(first), 'recorded');
+      assert.equal(await store.conversations.recordTurn(nextTurn(first, { state })), 'recorded');
+      assert.equal(await toastRows(), before);
+      assert.deepEqual((await store.conversations.load(first.conversationKey))?.state, state);
+    });
 
     it('conversations - load returns undefined before the first turn', async () => {
       assert.equal(await store.conversations.load(`web:${randomUUID()}`), undefined);

@@ -7,6 +7,7 @@ import * as initial from './0001_initial.js';
 import { idempotencyIndexMigration } from './0002_idempotency_index.js';
 import * as fencingRecords from './0003_fencing_records.js';
 import * as recordTurn from './0004_record_turn.js';
+import * as inlineConversationState from './0005_inline_conversation_state.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -23,6 +24,7 @@ export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migr
   '0002_idempotency_index': idempotencyIndexMigration,
   '0003_fencing_records': () => fencingRecords,
   '0004_record_turn': () => recordTurn,
+  '0005_inline_conversation_state': () => inlineConversationState,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
