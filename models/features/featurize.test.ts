@@ -177,6 +177,7 @@ describe('features', () => {
       assert.deepEqual([...featurize(text, options)], general(text), JSON.stringify(text));
     }
   });
+
   it('features - digits are kept as words', () => {
     assert.deepEqual(ofKind('delete note 2', FeatureKind.Word), ['delete', 'note', '2']);
     assert.notDeepEqual([...featurize('delete note 2', options)], [...featurize('delete note 3', options)]);

@@ -71,8 +71,8 @@ function tokens(text: string): Tokens {
  * `tokenise(foldText(text))` for text of printable ASCII alone, in one pass: NFKC and the quote folding
  * leave such text as it is, white space only separates, and the letters and digits are the only
  * characters outside `\s`, `\p{P}` and `\p{S}`, so a token is `[a-z0-9]+('[a-z0-9]+)*` of the lower-cased
- * text. Most chat is such text, and this is about a quarter of its featurising time (the tests hold the
- * two paths to the same ids).
+ * text. Most chat is such text; on the benchmark's texts (72% of them ASCII) featurising takes about a
+ * third less time (the tests hold the two paths to the same ids).
  */
 function asciiWords(text: string): string[] {
   const lower = text.toLowerCase();

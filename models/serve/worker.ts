@@ -165,7 +165,7 @@ export default async function runBatch(task: WorkerTask): Promise<WorkerResult> 
  * texts 190 -> 118 µs (FP32 475 -> 381, 101 -> 74). INT8's dearer runs make it worth more padding: at
  * 16,384 rather than 4,096 a batch of 128 of those texts runs once instead of twice, in 610-804 µs instead
  * of 658-1,013 (five paired runs on an AVX2 machine); FP32 read the same either way (496-591 against
- * 504-533), so it keeps 4,096. Texts far longer than the rest (thousands of ids) still run apart from the
+ * 504-572), so it keeps 4,096. Texts far longer than the rest (thousands of ids) still run apart from the
  * short ones.
  */
 export const SLICE_PADDING_IDS = { fp32: 4096, int8: 16_384 } as const satisfies Record<
