@@ -71,8 +71,14 @@ const WARMUP_MS = Math.min(1000, MEASURE_MS / 2);
  * at all, 7.3k then 13.0-14.6k: one slice).
  */
 const SERVER_WARMUP_MS = 4000;
-/** Then, for gRPC servers, at concurrency 1 (see `benchGrpc`). */
-const SERVER_WARMUP_C1_MS = 1500;
+/**
+ * Then, for gRPC servers (the echo too), at concurrency 1, until the server has settled after that
+ * load: V8's memory reducer shrinks the heaps the burst grew about 8 s after a process starts (full
+ * collections of 5-10 ms on the serving thread and on the idle worker, seen with `--trace-gc`), and
+ * the c=1 row used to be measured right then. In 2 s slices of a lone caller after 1.5 s at c=1, the
+ * first slice read p99 1.27-1.99 ms in six runs, the slices from 10 s on 0.82-1.10 ms.
+ */
+const SERVER_WARMUP_C1_MS = 6000;
 const CONCURRENCY = [1, 16, 64] as const;
 const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 /**
@@ -307,6 +313,7 @@ async function benchEcho(): Promise<void> {
   const client = echoClient(server.port);
   const { echo } = client;
   await closedLoop(64, SERVER_WARMUP_MS, echo);
+  await closedLoop(1, SERVER_WARMUP_C1_MS, echo);
   for (const concurrency of CONCURRENCY) {
     const m = await measure(concurrency, echo);
     rows.push({
@@ -701,7 +708,7 @@ async function main(): Promise<void> {
     `node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${process.platform}/${process.arch}; ` +
       `model ${model.note} (${model.entry.metadata.labels.length} intents); ${UTTERANCES.length} utterances; ` +
       `${MEASURE_MS / 1000} s a row after ${WARMUP_MS / 1000} s warm-up (each new server first ${SERVER_WARMUP_MS / 1000} s at ` +
-      `concurrency 64); worker threads: gRPC server ${SERVER_THREADS}, in-process ${IN_PROCESS_THREADS}`,
+      `concurrency 64, a gRPC server then ${SERVER_WARMUP_C1_MS / 1000} s at 1); worker threads: gRPC server ${SERVER_THREADS}, in-process ${IN_PROCESS_THREADS}`,
   );
   try {
     for (const precision of PRECISIONS) await benchOnnx(model.entry, precision);
