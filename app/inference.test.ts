@@ -17,7 +17,7 @@ const logger = pino({ level: 'silent' });
 
 describe('understanding by role', () => {
   let dataDir: string;
-  let intents: IntentDeclaration[];
+  let intents: readonly IntentDeclaration[];
   let config: Config;
 
   before(async () => {

@@ -15,7 +15,7 @@ const logger = pino({ level: 'silent' });
 
 describe('skills intent model', () => {
   let dataDir: string;
-  let intents: IntentDeclaration[];
+  let intents: readonly IntentDeclaration[];
   let engine: InferenceEngine;
   let classifier: IntentClassifier;
 

@@ -32,7 +32,7 @@ export interface PluginHost {
    */
   invoke(request: SkillRequest): Promise<string[]>;
   /** Every intent of the loaded plugins, for the classifiers (`createRuleClassifier(host.intents())`). */
-  intents(): IntentDeclaration[];
+  intents(): readonly IntentDeclaration[];
   /** What `help` shows: each intent's description and first example. */
   readonly catalog: readonly CatalogEntry[];
   /** The loaded plugins, in load order. */
@@ -55,6 +55,8 @@ interface Route {
 interface Installed {
   readonly plugins: readonly LoadedPlugin[];
   readonly routes: ReadonlyMap<string, Route>;
+  /** Declared once per install: the dialog engine asks for them on every turn. */
+  readonly intents: readonly IntentDeclaration[];
   readonly catalog: readonly CatalogEntry[];
 }
 
@@ -115,7 +117,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
 
   return {
     invoke,
-    intents: () => declareIntents(installed.plugins),
+    intents: () => installed.intents,
     get catalog() {
       return installed.catalog;
     },
@@ -150,7 +152,12 @@ function install(
       routes.set(intent.name, route);
     }
   }
-  return { plugins: Object.freeze([...plugins]), routes, catalog: buildCatalog(plugins) };
+  return {
+    plugins: Object.freeze([...plugins]),
+    routes,
+    intents: Object.freeze(declareIntents(plugins)),
+    catalog: buildCatalog(plugins),
+  };
 }
 
 function toTexts(result: unknown, plugin: string, intent: string): string[] {
