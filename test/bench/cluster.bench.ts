@@ -18,12 +18,16 @@
  *   answer through JetStream, then ack): once with the least JetStream machinery (one consumer, answers
  *   on a plain subscription) and once in Parley's layout (a consumer per shard, answers through a
  *   durable consumer), so the gap splits into what the layout costs and what the turn costs.
+ * - CPU a message by process, read from `/proc` (Linux) around each slice: this process (the gateway, or
+ *   the raw publisher), nats-server, every Postgres process, and the answering side (the core nodes, or
+ *   `jetstream-echo.ts`). The machine is otherwise idle, so these are nearly all of the CPU spent.
  * - Failover: with 3 nodes under the same load, one node is `kill -9`ed and a new conversation on one of
  *   its shards is sent a message at once; the time is from the kill to that message's answer (by the
  *   shard's new owner). Lease time bounds it from above; a few runs are taken.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -68,9 +72,85 @@ interface Row {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly messages: number;
+  /** CPU µs a message by process group. */
+  readonly cpuPerMessage: Record<CpuGroup, number>;
 }
 
 type Call = (worker: number, k: number) => Promise<unknown>;
+
+/** A setup of `sideBySide`: its load, and the pids of the processes that answer it. */
+interface Setup {
+  readonly setup: string;
+  readonly call: Call;
+  readonly answerers: () => readonly number[];
+}
+
+/** The process groups whose CPU is read: see `cpuSeconds`. */
+const CPU_GROUPS = ['gateway', 'nats-server', 'postgres', 'answerers'] as const;
+type CpuGroup = (typeof CPU_GROUPS)[number];
+
+/** Clock ticks a second of `/proc/<pid>/stat` (USER_HZ): 100 on Linux. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds a process has used (user + system), or 0 when it is gone or there is no `/proc`. */
+function processCpuSeconds(pid: number): number {
+  try {
+    // The fields after the command name, which may hold spaces, in parentheses.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids of the running processes named `name` whose command line holds `argument`, if given. */
+function pidsOf(name: string, argument?: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== name) return [];
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      return argument === undefined || args.includes(argument) ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** CPU seconds used so far by each process of each group, by pid. */
+type CpuReading = Record<CpuGroup, Map<number, number>>;
+
+/**
+ * Reads the CPU used so far by each group: this process, the benchmark's nats-server (the one whose store
+ * is `natsStoreDir`), every Postgres process, and the setup's answerers.
+ */
+function readCpu(answerers: readonly number[], natsStoreDir: string): CpuReading {
+  const read = (pids: readonly number[]): Map<number, number> =>
+    new Map(pids.map((pid) => [pid, processCpuSeconds(pid)]));
+  const own = process.cpuUsage();
+  return {
+    gateway: new Map([[process.pid, (own.user + own.system) / 1e6]]),
+    'nats-server': read(pidsOf('nats-server', natsStoreDir)),
+    postgres: read(pidsOf('postgres')),
+    answerers: read(answerers),
+  };
+}
+
+/**
+ * CPU seconds each group used between two readings. A process that started meanwhile counts whole; one
+ * that ended meanwhile (a Postgres backend whose connection closed) is missed for that stretch.
+ */
+function cpuBetween(before: CpuReading, after: CpuReading): Record<CpuGroup, number> {
+  const used = (group: CpuGroup): number =>
+    [...after[group]].reduce((total, [pid, seconds]) => total + seconds - (before[group].get(pid) ?? 0), 0);
+  return Object.fromEntries(CPU_GROUPS.map((group) => [group, used(group)])) as Record<CpuGroup, number>;
+}
 
 /**
  * `concurrency` conversations in a closed loop for `ms`; `call(worker, k)` sends worker's k-th message,
@@ -102,23 +182,27 @@ async function closedLoop(
  * the order reversed every other round. The machine's speed drifts by tens of percent within minutes, so
  * a ceiling measured minutes away from the setup it is compared with would compare moments, not code.
  */
-async function sideBySide(setups: ReadonlyArray<{ setup: string; call: Call }>): Promise<Row[]> {
-  const sides = setups.map(({ setup, call }) => ({
-    setup,
-    call,
+async function sideBySide(setups: readonly Setup[], natsStoreDir: string): Promise<Row[]> {
+  const sides = setups.map((setup) => ({
+    ...setup,
     counters: new Array<number>(CONCURRENCY).fill(0),
     latencies: [] as number[],
     seconds: 0,
+    cpu: Object.fromEntries(CPU_GROUPS.map((group) => [group, 0])) as Record<CpuGroup, number>,
   }));
   for (const side of sides) await closedLoop(CONCURRENCY, WARMUP_MS, side.call, side.counters);
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const answerers = side.answerers();
+      const before = readCpu(answerers, natsStoreDir);
       const slice = await closedLoop(CONCURRENCY, SLICE_MS, side.call, side.counters);
+      const used = cpuBetween(before, readCpu(answerers, natsStoreDir));
+      for (const group of CPU_GROUPS) side.cpu[group] += used[group];
       side.latencies.push(...slice.latencies);
       side.seconds += slice.seconds;
     }
   }
-  return sides.map(({ setup, latencies, seconds }) => {
+  return sides.map(({ setup, latencies, seconds, cpu }) => {
     latencies.sort((a, b) => a - b);
     const at = (q: number): number =>
       latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
@@ -128,6 +212,9 @@ async function sideBySide(setups: ReadonlyArray<{ setup: string; call: Call }>):
       p50Ms: at(0.5),
       p99Ms: at(0.99),
       messages: latencies.length,
+      cpuPerMessage: Object.fromEntries(
+        CPU_GROUPS.map((group) => [group, (cpu[group] / latencies.length) * 1e6]),
+      ) as Record<CpuGroup, number>,
     };
     console.error(`${setup}: ${Math.round(row.messagesPerSecond)} msg/s`);
     return row;
@@ -151,7 +238,7 @@ const RAW_SETUP: Record<RawLayout, string> = {
 async function startRawJetStream(
   natsUrl: string,
   layout: RawLayout,
-): Promise<{ call: Call; [Symbol.asyncDispose](): Promise<void> }> {
+): Promise<Omit<Setup, 'setup'> & AsyncDisposable> {
   // The same connection option as Parley's connections (app/cluster.ts): no stack capture per request.
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
@@ -218,6 +305,7 @@ async function startRawJetStream(
       await js.publish(`${prefix}.in.${worker % SHARDS}`, payload, { msgID: id, headers: h });
       await answered;
     },
+    answerers: () => (echo.pid === undefined ? [] : [echo.pid]),
     async [Symbol.asyncDispose]() {
       await answers?.close();
       echo.stdin.end();
@@ -274,15 +362,18 @@ async function main(): Promise<void> {
   // Up throughout (idle while another setup runs), so each Parley setup is measured beside them.
   await using plain = await startRawJetStream(nats.url, 'plain');
   await using laidOut = await startRawJetStream(nats.url, 'parley');
+  const nodes: CoreNode[] = [];
   const beside = (setup: string, call: Call): Promise<Row[]> =>
-    sideBySide([
-      { setup: RAW_SETUP.plain, call: plain.call },
-      { setup: RAW_SETUP.parley, call: laidOut.call },
-      { setup, call },
-    ]);
+    sideBySide(
+      [
+        { setup: RAW_SETUP.plain, ...plain },
+        { setup: RAW_SETUP.parley, ...laidOut },
+        { setup, call, answerers: () => nodes.flatMap((node) => node.child.pid ?? []) },
+      ],
+      nats.storeDir,
+    );
   const runs: Row[][] = [];
 
-  const nodes: CoreNode[] = [];
   const start = clusterStarters({
     natsUrl: nats.url,
     databaseUrl: database.url,
@@ -333,6 +424,16 @@ async function main(): Promise<void> {
           `${row === ceiling ? '-' : percent(row.messagesPerSecond, layout)} |`,
       );
     }
+  }
+  console.log('');
+  console.log(
+    '| CPU µs a message (from /proc) | gateway / publisher | nats-server | Postgres | core nodes / echo | all |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const row of runs.flat()) {
+    const cpu = row.cpuPerMessage;
+    const all = CPU_GROUPS.reduce((total, group) => total + cpu[group], 0);
+    console.log(`| ${row.setup} | ${CPU_GROUPS.map((group) => int(cpu[group])).join(' | ')} | ${int(all)} |`);
   }
   console.log('');
   console.log(
