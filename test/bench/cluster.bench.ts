@@ -85,7 +85,7 @@ interface Setup {
   readonly answerers: () => readonly number[];
 }
 
-/** The process groups whose CPU is read: see `cpuSeconds`. */
+/** The process groups whose CPU is read: see `readCpu`. */
 const CPU_GROUPS = ['gateway', 'nats-server', 'postgres', 'answerers'] as const;
 type CpuGroup = (typeof CPU_GROUPS)[number];
 
