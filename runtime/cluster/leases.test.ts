@@ -6,7 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import { startNatsServer, type TestNatsServer } from '../../test/testkit/index.js';
 import { assignShards } from '../internal.js';
 import { silentLogger } from '../logger.js';
-import { LeaseManager, shardKey, type LeaseClaim } from './leases.js';
+import { LeaseManager, readNodes, shardKey, type LeaseClaim } from './leases.js';
 
 const owners = (shards: number, nodes: readonly string[]): Map<number, string> => {
   const owner = new Map<number, string>();
@@ -180,4 +180,34 @@ describe('cluster - leases in NATS KV', () => {
       manager.stop();
     }
   });
+
+  it(
+    'leases - the node list is read whole while its entries keep expiring',
+    { timeout: 30_000 },
+    async () => {
+      // A listing of a bucket's keys that starts as entries expire can stall until its consumer's idle
+      // heartbeat (5-30 s; a few in a thousand here). Entries expiring every 10 ms, and readers listing
+      // throughout, each with 3 s: every read must answer, with entries that were written.
+      const nodes = await new Kvm(nc).create('test_nodes_expiring', { ttl: 1000, history: 1 });
+      const written = new Set<string>();
+      for (let i = 0; i < 100; i++) {
+        const key = `node-${i}`;
+        written.add(key);
+        await nodes.put(key, JSON.stringify({ draining: false, takesShards: true, shards: 8 }));
+        await sleep(10);
+      }
+      let reads = 0;
+      const until = Date.now() + 1500;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (Date.now() < until) {
+            const views = await readNodes(nodes, 60_000, 3000);
+            reads++;
+            for (const view of views) assert.ok(written.has(view.node), `${view.node} was written`);
+          }
+        }),
+      );
+      assert.ok(reads > 20, `${reads} reads`);
+    },
+  );
 });
