@@ -55,7 +55,7 @@ for (const backend of storeBackends) {
             .rows[0]!.n,
         );
       const before = await toastRows();
-      // A large dialog state (~3 KB, e.g. a group chat's users), over the 2 KB where TOAST starts.
+      // A state of ~3 KB (here 64 ids, as states kept before), over the 2 KB where TOAST starts.
       const state = { recent: Array.from({ length: 64 }, () => `web:${randomUUID()}`) };
       const first = turnFor(userId, { state });
       assert.equal(await store.conversations.recordTurn(first), 'recorded');
