@@ -53,6 +53,7 @@ import {
 import { ActorStoppedError, SystemShutDownError } from '../errors.js';
 import { ClusterError, RemoteActorError } from './errors.js';
 import { LeaseManager, readNodes, shardKey, type LeaseClaim } from './leases.js';
+import { JetStreamPublisher } from './publisher.js';
 
 /** Headers of the cluster's messages. */
 export const ClusterHeader = {
@@ -195,6 +196,7 @@ class JetStreamTransport implements NatsTransport {
   readonly options: CompiledClusterOptions;
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
+  readonly #publisher: JetStreamPublisher;
   readonly #logger: RuntimeLogger;
   readonly #codec: MessageCodec;
   readonly #messageIdOf: (target: EntityAddress, message: unknown) => string | undefined;
@@ -223,6 +225,7 @@ class JetStreamTransport implements NatsTransport {
     this.options = compileClusterOptions(options);
     this.#nc = options.connection;
     this.#js = jetstream(this.#nc);
+    this.#publisher = new JetStreamPublisher(this.#nc);
     this.#logger = options.logger ?? silentLogger;
     this.#codec = options.codec ?? jsonCodec;
     this.#messageIdOf = options.messageIdOf ?? (() => undefined);
@@ -471,7 +474,7 @@ class JetStreamTransport implements NatsTransport {
     const giveUpAt = Date.now() + PUBLISH_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        const ack = await this.#js.publish(this.options.names.inSubject(shard), data, { msgID: id, headers });
+        const ack = await this.#publisher.publish(this.options.names.inSubject(shard), data, id, headers);
         return ack.duplicate && attempt === 1;
       } catch (error) {
         if (Date.now() > giveUpAt || this.#nc.isClosed()) throw error;
@@ -523,6 +526,7 @@ class JetStreamTransport implements NatsTransport {
     this.#leaseWatch?.stop();
     this.#replies?.stop();
     clearInterval(this.#sweeper);
+    this.#publisher.close();
     await this.#jsm?.consumers
       .delete(this.options.names.outStream, `answers-${this.nodeId}`)
       .catch(() => undefined);
@@ -900,7 +904,7 @@ class JetStreamTransport implements NatsTransport {
     const headers = natsHeaders();
     headers.set(ClusterHeader.Correlation, correlation);
     headers.set(ClusterHeader.Status, status);
-    await this.#js.publish(replyTo, this.#codec.encode(value), { msgID: `${correlation}:answer`, headers });
+    await this.#publisher.publish(replyTo, this.#codec.encode(value), `${correlation}:answer`, headers);
   }
 
   #whenIdle(hosted: HostedShard, timeoutMs: number): Promise<void> {
