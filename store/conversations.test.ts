@@ -64,6 +64,23 @@ for (const backend of storeBackends) {
       assert.deepEqual((await store.conversations.load(first.conversationKey))?.state, state);
     });
 
+    it('conversations - on Postgres, turns are recorded by a statement prepared once per connection', async (t) => {
+      if (backend.name !== 'postgres') return t.skip('PGlite runs statements as they come');
+      // One connection, so the statement and the look at the session's prepared statements meet.
+      await using single = await backend.open({ poolSize: 1 });
+      const user = await single.users.upsert({ channel: 'web', platformUserId: 'prepared' });
+      const first = turnFor(user.id);
+      assert.equal(await single.conversations.recordTurn(first), 'recorded');
+      assert.equal(await single.conversations.recordTurn(nextTurn(first)), 'recorded');
+      const { rows } = await sql<{ name: string }>`
+        select name from pg_prepared_statements where statement like '%parley_record_turn%'
+      `.execute(databaseOf(single));
+      // The second turn reused what the first prepared.
+      assert.equal(rows.length, 1);
+      assert.match(rows[0]!.name, /^parley_\d+$/);
+      assert.deepEqual((await single.conversations.load(first.conversationKey))?.state, { step: 'greeted' });
+    });
+
     it('conversations - load returns undefined before the first turn', async () => {
       assert.equal(await store.conversations.load(`web:${randomUUID()}`), undefined);
     });

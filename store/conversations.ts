@@ -5,6 +5,7 @@ import type { Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
 import { fieldAad } from './field-codec.js';
 import { openContent, openIdempotencyId } from './messages.js';
+import { prepared } from './prepared-statements.js';
 import type { RepositoryContext } from './repository-support.js';
 import {
   SqlState,
@@ -209,7 +210,7 @@ const recordTurnsStatements = new Map<number, string>();
  * The statement that calls `parley_record_turn` once for each of `count` rows of parameters: `$1` is row
  * 0's position, `$2..$17` its arguments, and so on. Written out, not built with Kysely's `sql` template:
  * a batch has ~17 parameters a turn, and building and compiling their nodes cost ~8% of a busy core node.
- * Kept per count (at most {@link TURN_BATCH}).
+ * Kept per count (at most {@link TURN_BATCH}), and prepared once per connection under a name on Postgres.
  */
 function recordTurnsStatement(count: number): string {
   let statement = recordTurnsStatements.get(count);
@@ -220,9 +221,10 @@ function recordTurnsStatement(count: number): string {
     return `($${row * width + 1}::int, ${args.join(', ')})`;
   });
   const names = TURN_PARAMETERS.map(([name]) => `"${name}"`).join(', ');
-  statement =
+  statement = prepared(
     `select t.n, parley_record_turn(${names}) as result ` +
-    `from (values ${rows.join(', ')}) as t(n, ${names}) order by t.n`;
+      `from (values ${rows.join(', ')}) as t(n, ${names}) order by t.n`,
+  );
   recordTurnsStatements.set(count, statement);
   return statement;
 }

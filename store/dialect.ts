@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import type { Dialect } from 'kysely';
+import type { Dialect, PostgresPool, PostgresPoolClient } from 'kysely';
+import type { Pool, PoolClient } from 'pg';
 import { PGliteDialect, PostgresDialect } from 'kysely';
 import type { DataDirLock } from './data-dir-lock.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -7,6 +8,7 @@ import type { StoreError } from './errors.js';
 import { StoreConnectionError, StoreDataDirError } from './errors.js';
 import type { StoreConnection } from './store-options.js';
 import { MEMORY_DATA_DIR } from './store-options.js';
+import { preparedName } from './prepared-statements.js';
 
 /** Which database engine a store runs on. */
 export type StoreBackend = StoreConnection['type'];
@@ -71,6 +73,37 @@ async function openPGlite(dataDir: string): Promise<OpenedDialect> {
   return { backend: 'pglite', dialect: new PGliteDialect({ pglite }), explainOpenFailure, release };
 }
 
+/**
+ * The pool as Kysely sees it, with statements marked `prepared` (see `prepared-statements.ts`) sent by name:
+ * node-postgres parses a named statement once per connection and afterwards only binds and runs it. One
+ * wrapper per connection: Kysely keeps its own state per client object.
+ */
+function preparingPool(pool: Pool): PostgresPool {
+  const wrappers = new WeakMap<PoolClient, PostgresPoolClient>();
+  const wrap = (client: PoolClient): PostgresPoolClient => {
+    const query = (sql: string, values: readonly unknown[]) => {
+      const name = preparedName(sql);
+      return client.query(name === undefined ? sql : { name, text: sql }, [...values]);
+    };
+    return {
+      // Kysely reads it to cancel a statement; pg sets it once connected.
+      processID: (client as unknown as { processID: number }).processID,
+      query: query as unknown as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => client.release(destroy),
+    };
+  };
+  return {
+    options: pool.options,
+    connect: async () => {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (wrapper === undefined) wrappers.set(client, (wrapper = wrap(client)));
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
 async function openPostgres(
   connection: Extract<StoreConnection, { type: 'postgres' }>,
   onBackgroundError: (error: Error) => void,
@@ -101,7 +134,7 @@ async function openPostgres(
   pool.on('connect', (client) => client.on('error', report));
   return {
     backend: 'postgres',
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: preparingPool(pool) }),
     explainOpenFailure: (error) => new StoreConnectionError(connection.address, { cause: error }),
     release: () => Promise.resolve(),
   };
