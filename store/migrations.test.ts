@@ -214,6 +214,34 @@ for (const backend of storeBackends) {
       );
     });
 
+    it('migrations - 0006 keeps the directions of a 0005 database and still refuses any other', async () => {
+      await using location = await backend.createLocation();
+      let legacy!: Awaited<ReturnType<typeof writeRowsOf0001>>;
+      await atMigration(location, '0001_initial', async (db) => {
+        legacy = await writeRowsOf0001(db, 4);
+      });
+      await atMigration(location, '0005_inline_conversation_state', () => Promise.resolve());
+
+      await using store = await createStore(location.options);
+      const db = databaseOf(store);
+      const { rows } = await sql<{ direction: string; n: string }>`
+        select direction, count(*) as n from messages group by direction order by direction`.execute(db);
+      assert.deepEqual(
+        rows.map(({ direction, n }) => [direction, Number(n)]),
+        [
+          ['inbound', 2],
+          ['outbound', 2],
+        ],
+      );
+      assert.deepEqual(await store.conversations.repliesTo(`${legacy.session}:m3`), [
+        { id: `${legacy.session}:m3#0`, content: 'text 4', sentAt: 4_000 },
+      ]);
+      await assert.rejects(
+        sql`update messages set direction = 'sideways' where direction = 'inbound'`.execute(db),
+        /invalid input value for enum message_direction/,
+      );
+    });
+
     it('migrations - 0002 refuses rows sealed by another codec and leaves the database at 0001', async () => {
       await using location = await backend.createLocation();
       await atMigration(location, '0001_initial', async (db) => {

@@ -8,6 +8,7 @@ import { idempotencyIndexMigration } from './0002_idempotency_index.js';
 import * as fencingRecords from './0003_fencing_records.js';
 import * as recordTurn from './0004_record_turn.js';
 import * as inlineConversationState from './0005_inline_conversation_state.js';
+import * as messageDirectionEnum from './0006_message_direction_enum.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -25,6 +26,7 @@ export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migr
   '0003_fencing_records': () => fencingRecords,
   '0004_record_turn': () => recordTurn,
   '0005_inline_conversation_state': () => inlineConversationState,
+  '0006_message_direction_enum': () => messageDirectionEnum,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
