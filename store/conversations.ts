@@ -177,20 +177,6 @@ function coalesced<K, R>(
 /** Most keys in one duplicate check. */
 const LOOKUP_BATCH = 256;
 
-const lookupStatements = new Map<number, string>();
-
-/** The duplicate check for `count` idempotency indexes, prepared like {@link recordTurnsStatement}. */
-function lookupStatement(count: number): string {
-  let statement = lookupStatements.get(count);
-  if (statement !== undefined) return statement;
-  const keys = Array.from({ length: count }, (_, i) => `$${i + 1}::bytea`).join(', ');
-  statement = prepared(
-    `select idempotency_index from messages where idempotency_index in (${keys}) and direction = 'inbound'`,
-  );
-  lookupStatements.set(count, statement);
-  return statement;
-}
-
 /**
  * Most turns in one statement. Turns that arrive while {@link TURN_STATEMENTS_IN_FLIGHT} statements run
  * go together in the next: one statement, one commit and one WAL flush for all of them.
@@ -373,9 +359,12 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
 
   const processed = coalesced(
     async (indexes: Uint8Array[]) => {
-      const { rows } = await ctx.db.executeQuery<{ idempotency_index: Uint8Array }>(
-        CompiledQuery.raw(lookupStatement(indexes.length), indexes),
-      );
+      const rows = await ctx.db
+        .selectFrom('messages')
+        .select('idempotency_index')
+        .where('idempotency_index', 'in', indexes)
+        .where('direction', '=', 'inbound')
+        .execute();
       const found = new Set(rows.map((row) => hex(row.idempotency_index)));
       return indexes.map((index) => found.has(hex(index)));
     },
