@@ -58,6 +58,7 @@ export {
   clusterNames,
   compileClusterOptions,
   createNatsTransport,
+  JetStreamPublisher,
   jsonCodec,
   listDeadLetters,
   readClusterStatus,
@@ -77,6 +78,7 @@ export type {
   NatsTransportOptions,
   NodeStatus,
   NodeView,
+  PubAck,
 } from './cluster/index.js';
 export type { RuntimeLogger } from './logger.js';
 export { fnv1a32, shardOf } from './sharding.js';

@@ -9,5 +9,7 @@ export { assignShards, readLeases, readNodes } from './leases.js';
 export type { LeaseView, NodeView } from './leases.js';
 export { ClusterHeader, createNatsTransport, jsonCodec } from './nats-transport.js';
 export type { MessageCodec, NatsTransport, NatsTransportOptions, NodeStatus } from './nats-transport.js';
+export { JetStreamPublisher } from './publisher.js';
+export type { PubAck } from './publisher.js';
 export { listDeadLetters, readClusterStatus, replayDeadLetter } from './admin.js';
 export type { ClusterStatus, DeadLetteredMessage } from './admin.js';

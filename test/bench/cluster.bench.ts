@@ -15,7 +15,7 @@
  *   then `ROUNDS` rounds of one slice each (`PARLEY_BENCH_SECONDS`, default 12, split in slices), all
  *   three processes up throughout. The raw round trip is the same publish (work-queue stream,
  *   `Nats-Msg-Id`, reply-subject header) answered by `jetstream-echo.ts` in its own process (publish the
- *   answer through JetStream, then ack): once with the least JetStream machinery (one consumer, answers
+ *   answer through JetStream, then ack); both sides publish as Parley does (`JetStreamPublisher`): once with the least JetStream machinery (one consumer, answers
  *   on a plain subscription) and once in Parley's layout (a consumer per shard, answers through a
  *   durable consumer), so the gap splits into what the layout costs and what the turn costs.
  * - CPU a message by process, read from `/proc` (Linux) around each slice: this process (the gateway, or
@@ -41,7 +41,7 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { shardOf } from '../../runtime/index.js';
+import { JetStreamPublisher, shardOf } from '../../runtime/index.js';
 import { CONVERSATION_KIND } from '../../actors/conversation/index.js';
 import { createTestDatabase, startNatsServer } from '../testkit/index.js';
 import {
@@ -268,6 +268,8 @@ async function startRawJetStream(
   if (ready !== 'ready') throw new Error(`jetstream-echo said ${ready}`);
 
   const js = jetstream(nc);
+  // As Parley's gateway publishes: acknowledgements matched on one inbox, not a request each.
+  const publisher = new JetStreamPublisher(nc);
   const waiting = new Map<string, () => void>();
   const settle = (msg: Msg | JsMsg): void => {
     const id = msg.headers?.get('Parley-Correlation') ?? '';
@@ -302,12 +304,13 @@ async function startRawJetStream(
       const h = headers();
       h.set('Parley-Reply-To', outSubject);
       const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
-      await js.publish(`${prefix}.in.${worker % SHARDS}`, payload, { msgID: id, headers: h });
+      await publisher.publish(`${prefix}.in.${worker % SHARDS}`, payload, id, h);
       await answered;
     },
     answerers: () => (echo.pid === undefined ? [] : [echo.pid]),
     async [Symbol.asyncDispose]() {
       await answers?.close();
+      publisher.close();
       echo.stdin.end();
       await once(echo, 'exit');
       await nc.close();

@@ -10,6 +10,7 @@
  */
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { JetStreamPublisher } from '../../runtime/index.js';
 
 const [url, stream, ...consumers] = process.argv.slice(2);
 if (!url || !stream || consumers.length === 0) {
@@ -19,13 +20,15 @@ if (!url || !stream || consumers.length === 0) {
 // As Parley's connections do (app/cluster.ts): no stack capture per request, a cost the ceiling should not pay.
 const nc = await connect({ servers: url, noAsyncTraces: true });
 const js = jetstream(nc);
+// As a core node publishes its answers: acknowledgements matched on one inbox, not a request each.
+const publisher = new JetStreamPublisher(nc);
 
 function answer(msg: JsMsg): void {
   const replyTo = msg.headers?.get('Parley-Reply-To') ?? '';
   const correlation = msg.headers?.get('Nats-Msg-Id') ?? '';
   const h = headers();
   h.set('Parley-Correlation', correlation);
-  void js.publish(replyTo, msg.data, { msgID: `${correlation}:answer`, headers: h }).then(
+  void publisher.publish(replyTo, msg.data, `${correlation}:answer`, h).then(
     () => msg.ack(),
     () => msg.nak(),
   );
