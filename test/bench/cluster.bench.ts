@@ -15,9 +15,10 @@
  *   then `ROUNDS` rounds of one slice each (`PARLEY_BENCH_SECONDS`, default 12, split in slices), all
  *   three processes up throughout. The raw round trip is the same publish (work-queue stream,
  *   `Nats-Msg-Id`, reply-subject header) answered by `jetstream-echo.ts` in its own process (publish the
- *   answer through JetStream, then ack); both sides publish as Parley does (`JetStreamPublisher`): once with the least JetStream machinery (one consumer, answers
- *   on a plain subscription) and once in Parley's layout (a consumer per shard, answers through a
- *   durable consumer), so the gap splits into what the layout costs and what the turn costs.
+ *   answer through JetStream, then ack; both sides publish as Parley does, with `JetStreamPublisher`):
+ *   once with the least JetStream machinery (one consumer, answers on a plain subscription) and once in
+ *   Parley's layout (a consumer per shard, answers through a durable consumer), so the gap splits into
+ *   what the layout costs and what the turn costs.
  * - CPU a message by process, read from `/proc` (Linux) around each slice: this process (the gateway, or
  *   the raw publisher), nats-server, every Postgres process, and the answering side (the core nodes, or
  *   `jetstream-echo.ts`). The machine is otherwise idle, so these are nearly all of the CPU spent.
