@@ -393,27 +393,32 @@ for (const backend of storeBackends) {
       assert.deepEqual(await store.conversations.turnLog(`web:${randomUUID()}`), []);
     });
 
-    it('conversations - recordTurn writes the epoch and writer on the replies too', async () => {
+    it('conversations - recordTurn writes one row a turn, with the epoch and writer, holding the replies', async () => {
       const turn = turnFor(userId, { epoch: 4, writer: 'node-a' });
       await store.conversations.recordTurn(turn);
       const messages = await store.messages.listByConversation(turn.conversationKey);
+      assert.deepEqual(
+        messages.map((message) => message.direction),
+        ['inbound', 'outbound'],
+      );
       const rows = await databaseOf(store)
         .selectFrom('messages')
-        .select(['direction', 'epoch', 'writer'])
-        .where(
-          'id',
-          'in',
-          messages.map((message) => message.id),
+        .select(['id', 'direction', 'epoch', 'writer', 'replies'])
+        .where('conversation_id', '=', (eb) =>
+          eb.selectFrom('messages as m').select('m.conversation_id').where('m.id', '=', messages[0]!.id),
         )
-        .orderBy('seq')
         .execute();
+      assert.equal(rows.length, 1);
       assert.deepEqual(
-        rows.map((row) => ({ ...row, epoch: Number(row.epoch) })),
-        [
-          { direction: 'inbound', epoch: 4, writer: 'node-a' },
-          { direction: 'outbound', epoch: 4, writer: 'node-a' },
-        ],
+        rows.map((row) => ({
+          id: row.id,
+          direction: row.direction,
+          epoch: Number(row.epoch),
+          writer: row.writer,
+        })),
+        [{ id: messages[0]!.id, direction: 'inbound', epoch: 4, writer: 'node-a' }],
       );
+      assert.ok(rows[0]!.replies, 'the replies are sealed in the row');
     });
 
     it('conversations - recordTurn for an unknown user throws UnknownUserError', async () => {

@@ -4,7 +4,7 @@ import { BlindIndexPurpose } from './blind-index.js';
 import type { Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
 import { fieldAad } from './field-codec.js';
-import { openContent, openIdempotencyId } from './messages.js';
+import { openContent, openIdempotencyId, openReplies, sealReplies } from './messages.js';
 import { prepared } from './prepared-statements.js';
 import type { RepositoryContext } from './repository-support.js';
 import {
@@ -35,7 +35,11 @@ export interface ConversationRecord {
 
 /** A reply of a turn: as given to `recordTurn`, and as `repliesTo` returns it. */
 export interface StoredReply {
-  /** Reply id, unique across all messages (it is the reply's idempotency id). */
+  /**
+   * Reply id (the reply's idempotency id), distinct from the turn's other ids. Derive it from the inbound
+   * id, as the conversation actor does (`<inbound id>#<n>`), so it is unique across messages: since
+   * migration 0007 a turn's replies are kept in its row, and only the inbound id has a unique index.
+   */
   readonly id: string;
   /** JSON-serialisable content. */
   readonly content: unknown;
@@ -184,7 +188,7 @@ const LOOKUP_BATCH = 256;
 const TURN_BATCH = 64;
 const TURN_STATEMENTS_IN_FLIGHT = 2;
 
-/** `parley_record_turn`'s parameters (migration 0004): name and type, in order. */
+/** `parley_record_turn_v2`'s parameters (migration 0007): name and type, in order. */
 const TURN_PARAMETERS = [
   ['key_index', 'bytea'],
   ['id', 'uuid'],
@@ -201,13 +205,13 @@ const TURN_PARAMETERS = [
   ['inbound_sealed_id', 'bytea'],
   ['inbound_content', 'bytea'],
   ['inbound_sent_at', 'timestamptz'],
-  ['replies', 'jsonb'],
+  ['replies', 'bytea'],
 ] as const;
 
 const recordTurnsStatements = new Map<number, string>();
 
 /**
- * The statement that calls `parley_record_turn` once for each of `count` rows of parameters: `$1` is row
+ * The statement that calls `parley_record_turn_v2` once for each of `count` rows of parameters: `$1` is row
  * 0's position, `$2..$17` its arguments, and so on. Written out, not built with Kysely's `sql` template:
  * a batch has ~17 parameters a turn, and building and compiling their nodes cost ~8% of a busy core node.
  * Kept per count (at most {@link TURN_BATCH}), and prepared once per connection under a name on Postgres.
@@ -222,14 +226,14 @@ function recordTurnsStatement(count: number): string {
   });
   const names = TURN_PARAMETERS.map(([name]) => `"${name}"`).join(', ');
   statement = prepared(
-    `select t.n, parley_record_turn(${names}) as result ` +
+    `select t.n, parley_record_turn_v2(${names}) as result ` +
       `from (values ${rows.join(', ')}) as t(n, ${names}) order by t.n`,
   );
   recordTurnsStatements.set(count, statement);
   return statement;
 }
 
-/** The arguments of one `parley_record_turn` call, in the order of {@link TURN_PARAMETERS}. */
+/** The arguments of one `parley_record_turn_v2` call, in the order of {@link TURN_PARAMETERS}. */
 interface TurnCall {
   readonly keyIndex: Uint8Array;
   readonly args: readonly unknown[];
@@ -310,51 +314,44 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     return { id: winner.id, epoch: int8ToNumber(winner.epoch), created: false };
   }
 
-  async function insertMessages(
+  /** Inserts the turn's row: its inbound message with the replies (migration 0007). */
+  async function insertTurnRow(
     trx: Kysely<Database>,
     conversationId: string,
     turn: Turn,
     now: Date,
   ): Promise<RecordTurnResult> {
     const { inbound } = turn;
-    const inboundIndex = idempotencyIndexOf(inbound.idempotencyId);
-    const messageRow = async (
-      direction: 'inbound' | 'outbound',
-      idempotencyId: string,
-      content: unknown,
-      sentAt: number,
-    ) => {
-      const id = randomUUID();
-      return {
+    const id = randomUUID();
+    const recorded = await trx
+      .insertInto('messages')
+      .values({
         id,
         conversation_id: conversationId,
         user_id: turn.userId,
-        direction,
-        idempotency_index: idempotencyIndexOf(idempotencyId),
-        idempotency_id: await sealer.sealText(idempotencyId, fieldAad('messages', 'idempotency_id', id)),
-        content: await sealer.sealJson(content, fieldAad('messages', 'content', id), `${direction} content`),
+        direction: 'inbound',
+        idempotency_index: idempotencyIndexOf(inbound.idempotencyId),
+        idempotency_id: await sealer.sealText(
+          inbound.idempotencyId,
+          fieldAad('messages', 'idempotency_id', id),
+        ),
+        content: await sealer.sealJson(
+          inbound.content,
+          fieldAad('messages', 'content', id),
+          'inbound content',
+        ),
+        replies: await sealReplies(sealer, id, turn.outbound),
         epoch: turn.epoch ?? null,
         writer: turn.writer ?? null,
-        reply_to_index: direction === 'outbound' ? inboundIndex : null,
+        reply_to_index: null,
         codec: sealer.codec.id,
-        sent_at: new Date(sentAt),
+        sent_at: new Date(inbound.sentAt),
         created_at: now,
-      };
-    };
-    const recorded = await trx
-      .insertInto('messages')
-      .values(await messageRow('inbound', inbound.idempotencyId, inbound.content, inbound.sentAt))
+      })
       .onConflict((oc) => oc.column('idempotency_index').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (recorded === undefined) return 'duplicate';
-    if (turn.outbound.length > 0) {
-      const rows = [];
-      for (const reply of turn.outbound)
-        rows.push(await messageRow('outbound', reply.id, reply.content, reply.sentAt));
-      await trx.insertInto('messages').values(rows).execute();
-    }
-    return 'recorded';
+    return recorded === undefined ? 'duplicate' : 'recorded';
   }
 
   const processed = coalesced(
@@ -372,9 +369,9 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   );
 
   /**
-   * `parley_record_turn` for each call, in one statement (so in one transaction). The calls go in the order
-   * of their conversations' key index: every statement takes its row locks in one order, so two of them
-   * never wait for each other in a cycle.
+   * `parley_record_turn_v2` for each call, in one statement (so in one transaction). The calls go in the
+   * order of their conversations' key index: every statement takes its row locks in one order, so two of
+   * them never wait for each other in a cycle.
    */
   const callRecordTurn = async (calls: readonly TurnCall[]): Promise<string[]> => {
     const order = calls.map((_, i) => i);
@@ -402,9 +399,9 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   );
 
   /**
-   * The turn by `parley_record_turn` (migration 0004), in one statement with the other turns made meanwhile,
-   * or `'retry'` when the function needs the conversation's id and this process does not know it (yet):
-   * then the transaction below does it.
+   * The turn by `parley_record_turn_v2` (migration 0007), in one statement with the other turns made
+   * meanwhile, or `'retry'` when the function needs the conversation's id and this process does not know
+   * it (yet): then the transaction below does it.
    */
   async function recordInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
     const known = knownIds.get(hex(keyIndex));
@@ -414,19 +411,6 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     const { inbound } = turn;
     const inboundIndex = idempotencyIndexOf(inbound.idempotencyId);
     const inboundId = randomUUID();
-    const replies = [];
-    for (const reply of turn.outbound) {
-      const replyId = randomUUID();
-      replies.push({
-        id: replyId,
-        index: hex(idempotencyIndexOf(reply.id)),
-        sealedId: hex(await sealer.sealText(reply.id, fieldAad('messages', 'idempotency_id', replyId))),
-        content: hex(
-          await sealer.sealJson(reply.content, fieldAad('messages', 'content', replyId), 'outbound content'),
-        ),
-        sentAt: new Date(reply.sentAt).toISOString(),
-      });
-    }
     const sealedKey =
       known === undefined
         ? await sealer.sealText(turn.conversationKey, fieldAad(CONVERSATIONS, 'conversation_key', id))
@@ -449,7 +433,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         await sealer.sealText(inbound.idempotencyId, fieldAad('messages', 'idempotency_id', inboundId)),
         await sealer.sealJson(inbound.content, fieldAad('messages', 'content', inboundId), 'inbound content'),
         new Date(inbound.sentAt).toISOString(),
-        JSON.stringify(replies),
+        await sealReplies(sealer, inboundId, turn.outbound),
       ],
     };
     const result = await recordGrouped(call).catch(async (error: unknown) => {
@@ -517,7 +501,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
           if (turn.epoch !== undefined && turn.epoch < conversation.epoch) {
             throw new StaleEpochError(conversation.id, turn.epoch, conversation.epoch);
           }
-          if ((await insertMessages(trx, conversation.id, turn, now)) === 'duplicate') {
+          if ((await insertTurnRow(trx, conversation.id, turn, now)) === 'duplicate') {
             // Undo the conversation this turn may have created; a duplicate changes nothing.
             throw new DuplicateTurn();
           }
@@ -555,10 +539,22 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     },
 
     async repliesTo(idempotencyId) {
+      const index = idempotencyIndexOf(idempotencyId);
+      const inbound = await ctx.db
+        .selectFrom('messages')
+        .select(['id', 'replies'])
+        .where('idempotency_index', '=', index)
+        .where('direction', '=', 'inbound')
+        .executeTakeFirst();
+      if (inbound?.replies) {
+        const replies = await openReplies(sealer, inbound);
+        return replies.map(({ idempotencyId: id, content, sentAt }) => ({ id, content, sentAt }));
+      }
+      // Recorded before migration 0007 (its replies are rows of their own), or without replies.
       const rows = await ctx.db
         .selectFrom('messages')
         .select(['id', 'idempotency_id', 'content', 'sent_at'])
-        .where('reply_to_index', '=', idempotencyIndexOf(idempotencyId))
+        .where('reply_to_index', '=', index)
         .orderBy('seq')
         .execute();
       return await Promise.all(

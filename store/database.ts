@@ -65,11 +65,16 @@ export interface MessagesTable {
   idempotency_id: Bytes;
   /** Sealed JSON. */
   content: Bytes;
+  /**
+   * Inbound only: the turn's replies, sealed JSON `[{ id, idempotencyId, content, sentAt }]` (0007); null
+   * when it had none, or when it was recorded before 0007 (its replies are then `outbound` rows).
+   */
+  replies: Bytes | null;
   /** Fencing epoch of the turn that recorded the message; null when unfenced. */
   epoch: Int8 | null;
   /** Who recorded the turn (free text, e.g. a node id); null when not given. */
   writer: string | null;
-  /** Outbound only: blind index of the idempotency id of the inbound message the reply answers. */
+  /** Outbound rows only (replies recorded before 0007): blind index of the inbound id the reply answers. */
   reply_to_index: Bytes | null;
   codec: string;
   sent_at: Date;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BlindIndexPurpose } from './blind-index.js';
 import type { Bytes } from './database.js';
 import { InvalidValueError } from './errors.js';
@@ -7,7 +8,7 @@ import type { RepositoryContext } from './repository-support.js';
 
 /** A recorded message of a conversation. */
 export interface StoredMessage {
-  /** Row id (uuid). */
+  /** Message id (uuid): the row's, or for a reply kept in its turn's row (migration 0007) its own. */
   readonly id: string;
   readonly direction: 'inbound' | 'outbound';
   /** Inbound: the channel's idempotency id; outbound: the reply id. */
@@ -55,10 +56,12 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
           'messages.direction',
           'messages.idempotency_id',
           'messages.content',
+          'messages.replies',
           'messages.sent_at',
           'messages.created_at',
         ]);
-      // The most recent `limit` rows are the first ones in descending order.
+      // The most recent `limit` rows are the first ones in descending order; a row holds a turn's inbound
+      // message and its replies, so they hold at least `limit` messages.
       const rows =
         limit === undefined
           ? await query.orderBy('messages.seq', 'asc').execute()
@@ -73,10 +76,55 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
           sentAt: row.sent_at.getTime(),
           createdAt: row.created_at,
         });
+        for (const reply of await openReplies(sealer, row)) {
+          messages.push({
+            id: reply.id,
+            direction: 'outbound',
+            idempotencyId: reply.idempotencyId,
+            content: reply.content,
+            sentAt: reply.sentAt,
+            createdAt: row.created_at,
+          });
+        }
       }
-      return messages;
+      return limit === undefined ? messages : messages.slice(-limit);
     },
   };
+}
+
+/** A reply as an inbound row's `replies` holds it (migration 0007). */
+export interface TurnReply {
+  /** The reply's message id (uuid), as a row of its own would have had. */
+  readonly id: string;
+  /** The reply id given to `recordTurn`. */
+  readonly idempotencyId: string;
+  readonly content: unknown;
+  readonly sentAt: number;
+}
+
+/** A turn's replies sealed for the `replies` column of its inbound row `rowId`; null for none. */
+export async function sealReplies(
+  sealer: FieldSealer,
+  rowId: string,
+  replies: ReadonlyArray<{ readonly id: string; readonly content: unknown; readonly sentAt: number }>,
+): Promise<Uint8Array | null> {
+  if (replies.length === 0) return null;
+  const sealed: TurnReply[] = replies.map((reply) => ({
+    id: randomUUID(),
+    idempotencyId: reply.id,
+    content: reply.content,
+    sentAt: reply.sentAt,
+  }));
+  return await sealer.sealJson(sealed, fieldAad('messages', 'replies', rowId), 'replies');
+}
+
+/** The opened replies of an inbound `messages` row (empty when it has none). */
+export async function openReplies(
+  sealer: FieldSealer,
+  row: { readonly id: string; readonly replies: Bytes | null },
+): Promise<TurnReply[]> {
+  if (row.replies === null) return [];
+  return (await sealer.openJson(row.replies, fieldAad('messages', 'replies', row.id))) as TurnReply[];
 }
 
 /** The opened idempotency id of a `messages` row. */

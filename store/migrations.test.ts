@@ -242,6 +242,94 @@ for (const backend of storeBackends) {
       );
     });
 
+    it('migrations - 0007 records a turn as one row; rows from before it and from parley_record_turn read the same', async () => {
+      await using location = await backend.createLocation();
+      let legacy!: Awaited<ReturnType<typeof writeRowsOf0001>>;
+      await atMigration(location, '0001_initial', async (db) => {
+        legacy = await writeRowsOf0001(db, 4);
+      });
+      const { conversationKey, session, userId } = legacy;
+
+      await using store = await createStore(location.options);
+      const db = databaseOf(store);
+      const rowCount = async () =>
+        Number((await sql<{ n: string }>`select count(*) as n from messages`.execute(db)).rows[0]!.n);
+      const replies = [
+        { id: `${session}:m5#0`, content: 'a5', sentAt: 5_500 },
+        { id: `${session}:m5#1`, content: 'b5', sentAt: 5_600 },
+      ];
+      const turn = {
+        conversationKey,
+        channel: 'web',
+        userId,
+        state: {},
+        inbound: { idempotencyId: `${session}:m5`, content: 'q5', sentAt: 5_000 },
+        outbound: replies,
+      };
+      assert.equal(await store.conversations.recordTurn(turn), 'recorded');
+      assert.equal(await rowCount(), 5, 'the turn is one row');
+
+      // A node of the previous version, during a rolling deploy, still records through the 0004 function.
+      const blindIndex = new BlindIndex(await loadOrCreateBlindIndexKey(db, new Date()));
+      const sealer = new FieldSealer(plainCodec);
+      const conversationId = '00000000-0000-4000-8000-000000000002';
+      const [inboundId, replyId] = [
+        '00000000-0000-4000-8000-000000000070',
+        '00000000-0000-4000-8000-000000000071',
+      ];
+      const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+      const oldReplies = JSON.stringify([
+        {
+          id: replyId,
+          index: hex(blindIndex.compute(BlindIndexPurpose.IdempotencyId, `${session}:m7#0`)),
+          sealedId: hex(
+            await sealer.sealText(`${session}:m7#0`, fieldAad('messages', 'idempotency_id', replyId)),
+          ),
+          content: hex(await sealer.sealJson('a7', fieldAad('messages', 'content', replyId), 'content')),
+          sentAt: new Date(7_500).toISOString(),
+        },
+      ]);
+      const { rows } = await sql<{ result: string }>`select parley_record_turn(
+        ${blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey)}::bytea, ${conversationId}::uuid,
+        null::bytea, 'web', ${userId}::uuid,
+        ${await sealer.sealJson({}, fieldAad('conversations', 'state', conversationId), 'state')}::bytea,
+        null::bigint, 'old-node', 'plain', now(), ${inboundId}::uuid,
+        ${blindIndex.compute(BlindIndexPurpose.IdempotencyId, `${session}:m7`)}::bytea,
+        ${await sealer.sealText(`${session}:m7`, fieldAad('messages', 'idempotency_id', inboundId))}::bytea,
+        ${await sealer.sealJson('q7', fieldAad('messages', 'content', inboundId), 'content')}::bytea,
+        ${new Date(7_000).toISOString()}::timestamptz, ${oldReplies}::jsonb) as result`.execute(db);
+      assert.equal(rows[0]?.result, 'recorded');
+      assert.equal(await rowCount(), 7);
+
+      const messages = await store.messages.listByConversation(conversationKey);
+      assert.deepEqual(
+        messages.map(({ direction, idempotencyId, content }) => [direction, idempotencyId, content]),
+        [
+          ['inbound', `${session}:m1`, 'text 1'],
+          ['outbound', `${session}:m1#0`, 'text 2'],
+          ['inbound', `${session}:m3`, 'text 3'],
+          ['outbound', `${session}:m3#0`, 'text 4'],
+          ['inbound', `${session}:m5`, 'q5'],
+          ['outbound', `${session}:m5#0`, 'a5'],
+          ['outbound', `${session}:m5#1`, 'b5'],
+          ['inbound', `${session}:m7`, 'q7'],
+          ['outbound', `${session}:m7#0`, 'a7'],
+        ],
+      );
+      assert.equal(new Set(messages.map((message) => message.id)).size, messages.length, 'ids are unique');
+      assert.deepEqual(
+        (await store.messages.listByConversation(conversationKey, { limit: 3 })).map((m) => m.content),
+        ['b5', 'q7', 'a7'],
+      );
+      assert.deepEqual(await store.conversations.repliesTo(`${session}:m3`), [
+        { id: `${session}:m3#0`, content: 'text 4', sentAt: 4_000 },
+      ]);
+      assert.deepEqual(await store.conversations.repliesTo(`${session}:m5`), replies);
+      assert.deepEqual(await store.conversations.repliesTo(`${session}:m7`), [
+        { id: `${session}:m7#0`, content: 'a7', sentAt: 7_500 },
+      ]);
+    });
+
     it('migrations - 0002 refuses rows sealed by another codec and leaves the database at 0001', async () => {
       await using location = await backend.createLocation();
       await atMigration(location, '0001_initial', async (db) => {
