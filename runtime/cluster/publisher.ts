@@ -4,7 +4,7 @@
  * `js.publish` of nats.js makes each publish a request: a reply subscription entry, a timer and, when it
  * settles, an error object with a stack for the request it cancels (still so in nats.js 3.4). Under
  * cluster load those were ~8% of a gateway's CPU and ~4% of a core node's. Here every publish carries a
- * reply subject under one inbox, and the PubAck is matched by its last token; one timer a second fails the
+ * reply subject under one inbox, and the PubAck is matched by its last token; one interval timer fails the
  * publishes whose acknowledgement is late.
  */
 import {
@@ -58,8 +58,8 @@ export class JetStreamPublisher {
   /**
    * Publishes `data` to a stream's `subject` under `Nats-Msg-Id` `msgID` and resolves JetStream's
    * acknowledgement. Rejects with a {@link ClusterError} when no stream takes the subject, JetStream
-   * refuses the message, or no acknowledgement comes within the ack timeout (NATS is
-   * unreachable: the message may or may not be stored, so publish it again under the same id).
+   * refuses the message, or no acknowledgement comes within the ack timeout (NATS is unreachable: the
+   * message may or may not be stored, so publish it again under the same id).
    */
   publish(subject: string, data: Uint8Array, msgID: string, headers: MsgHdrs): Promise<PubAck> {
     return new Promise((resolve, reject) => {
