@@ -5,7 +5,8 @@
  * settles, an error object with a stack for the request it cancels (still so in nats.js 3.4). Under
  * cluster load those were ~8% of a gateway's CPU and ~4% of a core node's. Here every publish carries a
  * reply subject under one inbox, and the PubAck is matched by its last token; one interval timer fails the
- * publishes whose acknowledgement is late.
+ * publishes whose acknowledgement is late. The publishes of one turn of the event loop go out in one
+ * socket write (paired probes, one node: gateway 53-58 -> 44-48 µs a message, nats-server ~100 -> ~95).
  */
 import {
   createInbox,
@@ -22,6 +23,13 @@ export interface PubAck {
   readonly seq: number;
   /** JetStream already had this `Nats-Msg-Id` (within the stream's duplicate window): nothing was stored. */
   readonly duplicate: boolean;
+}
+
+interface Outgoing {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly token: string;
+  readonly headers: MsgHdrs;
 }
 
 interface Waiting {
@@ -43,6 +51,12 @@ export class JetStreamPublisher {
   readonly #ackTimeoutMs: number;
   #next = 0;
   #closed = false;
+  /**
+   * Publishes made in this turn of the event loop, sent together once it is over (`setImmediate`). nats.js
+   * writes what is sent within one microtask checkpoint in one socket write, but a message's publish
+   * comes several promise hops after the event that caused it, so each went out in a write of its own.
+   */
+  #outgoing: Outgoing[] = [];
 
   constructor(nc: NatsConnection, { ackTimeoutMs = PUBLISH_ACK_TIMEOUT_MS }: { ackTimeoutMs?: number } = {}) {
     this.#nc = nc;
@@ -70,13 +84,23 @@ export class JetStreamPublisher {
       const token = (this.#next++).toString(36);
       this.#waiting.set(token, { subject, deadline: Date.now() + this.#ackTimeoutMs, resolve, reject });
       headers.set('Nats-Msg-Id', msgID);
+      if (this.#outgoing.push({ subject, data, token, headers }) === 1) setImmediate(() => this.#send());
+    });
+  }
+
+  #send(): void {
+    const outgoing = this.#outgoing;
+    this.#outgoing = [];
+    for (const { subject, data, token, headers } of outgoing) {
+      const waiting = this.#waiting.get(token);
+      if (waiting === undefined) continue; // closed meanwhile
       try {
         this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers });
       } catch (error) {
         this.#waiting.delete(token);
-        reject(new ClusterError(`cannot publish to ${subject}`, { cause: error }));
+        waiting.reject(new ClusterError(`cannot publish to ${subject}`, { cause: error }));
       }
-    });
+    }
   }
 
   /** Fails every publish still waiting; later ones fail at once. Idempotent. */
