@@ -46,6 +46,24 @@ describe('JetStreamPublisher (real nats-server)', () => {
     }
   });
 
+  it('sends the publishes of one event-loop turn together, in the order they were made', async () => {
+    const publisher = new JetStreamPublisher(nc);
+    try {
+      const acks = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          publisher.publish(`publisher.test.${i % 3}`, new Uint8Array([i]), `order-${i}`, headers()),
+        ),
+      );
+      const seqs = acks.map((ack) => ack.seq);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => seqs[0]! + i),
+      );
+    } finally {
+      publisher.close();
+    }
+  });
+
   it('rejects a publish to a subject no stream takes', async () => {
     const publisher = new JetStreamPublisher(nc);
     try {
