@@ -256,6 +256,19 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   const { sealer, blindIndex } = ctx;
   const indexOf = (key: string) => blindIndex.compute(BlindIndexPurpose.ConversationKey, key);
   const idempotencyIndexOf = (id: string) => blindIndex.compute(BlindIndexPurpose.IdempotencyId, id);
+  /** The sealed columns of turn row `id` (migration 0007): one place for their aad, for both paths. */
+  const sealTurnRow = async (id: string, turn: Turn) => ({
+    idempotencyId: await sealer.sealText(
+      turn.inbound.idempotencyId,
+      fieldAad('messages', 'idempotency_id', id),
+    ),
+    content: await sealer.sealJson(
+      turn.inbound.content,
+      fieldAad('messages', 'content', id),
+      'inbound content',
+    ),
+    replies: await sealReplies(sealer, id, turn.outbound),
+  });
   // A conversation's id never changes while its row lives; a stale entry (the row was deleted with its
   // user) only sends a turn down the transaction path, which finds out.
   const knownIds = new Map<string, string>();
@@ -323,6 +336,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   ): Promise<RecordTurnResult> {
     const { inbound } = turn;
     const id = randomUUID();
+    const sealed = await sealTurnRow(id, turn);
     const recorded = await trx
       .insertInto('messages')
       .values({
@@ -331,16 +345,9 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         user_id: turn.userId,
         direction: 'inbound',
         idempotency_index: idempotencyIndexOf(inbound.idempotencyId),
-        idempotency_id: await sealer.sealText(
-          inbound.idempotencyId,
-          fieldAad('messages', 'idempotency_id', id),
-        ),
-        content: await sealer.sealJson(
-          inbound.content,
-          fieldAad('messages', 'content', id),
-          'inbound content',
-        ),
-        replies: await sealReplies(sealer, id, turn.outbound),
+        idempotency_id: sealed.idempotencyId,
+        content: sealed.content,
+        replies: sealed.replies,
         epoch: turn.epoch ?? null,
         writer: turn.writer ?? null,
         reply_to_index: null,
@@ -415,6 +422,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       known === undefined
         ? await sealer.sealText(turn.conversationKey, fieldAad(CONVERSATIONS, 'conversation_key', id))
         : null;
+    const sealed = await sealTurnRow(inboundId, turn);
     const call: TurnCall = {
       keyIndex,
       args: [
@@ -430,10 +438,10 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         now,
         inboundId,
         inboundIndex,
-        await sealer.sealText(inbound.idempotencyId, fieldAad('messages', 'idempotency_id', inboundId)),
-        await sealer.sealJson(inbound.content, fieldAad('messages', 'content', inboundId), 'inbound content'),
+        sealed.idempotencyId,
+        sealed.content,
         new Date(inbound.sentAt).toISOString(),
-        await sealReplies(sealer, inboundId, turn.outbound),
+        sealed.replies,
       ],
     };
     const result = await recordGrouped(call).catch(async (error: unknown) => {
