@@ -81,6 +81,38 @@ for (const backend of storeBackends) {
       assert.deepEqual((await single.conversations.load(first.conversationKey))?.state, { step: 'greeted' });
     });
 
+    it('conversations - on Postgres, the duplicate check probes the index, also when planned on a new table (migration 0008)', async (t) => {
+      if (backend.name !== 'postgres') return t.skip('PGlite plans statements as they come');
+      // One connection: the check's plan is made once on it, while the table is nearly empty.
+      await using single = await backend.open({ poolSize: 1 });
+      const db = databaseOf(single);
+      const user = await single.users.upsert({ channel: 'web', platformUserId: 'lookup' });
+      const first = turnFor(user.id);
+      assert.equal(await single.conversations.recordTurn(first), 'recorded');
+      // Six checks: a prepared statement's generic plan is chosen from the sixth run on.
+      for (let i = 0; i < 6; i++) {
+        assert.equal(await single.conversations.hasProcessed(first.inbound.idempotencyId), true);
+      }
+      const turns = Array.from({ length: 300 }, () => turnFor(user.id));
+      for (const turn of turns) await single.conversations.recordTurn(turn);
+      const scans = async () => {
+        await sql`select pg_stat_force_next_flush()`.execute(db);
+        const { rows } = await sql<{ seq: string; idx: string }>`
+          select seq_scan as seq, idx_scan as idx from pg_stat_user_tables where relname = 'messages'
+        `.execute(db);
+        return { seq: Number(rows[0]!.seq), idx: Number(rows[0]!.idx) };
+      };
+      const before = await scans();
+      const checked = [turns[7]!.inbound.idempotencyId, 'web:never-sent', turns[250]!.inbound.idempotencyId];
+      assert.deepEqual(
+        await Promise.all(checked.map((id) => single.conversations.hasProcessed(id))),
+        [true, false, true],
+      );
+      const after = await scans();
+      assert.equal(after.seq - before.seq, 0, 'the check read the whole table');
+      assert.ok(after.idx > before.idx);
+    });
+
     it('conversations - load returns undefined before the first turn', async () => {
       assert.equal(await store.conversations.load(`web:${randomUUID()}`), undefined);
     });

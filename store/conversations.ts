@@ -181,6 +181,9 @@ function coalesced<K, R>(
 /** Most keys in one duplicate check. */
 const LOOKUP_BATCH = 256;
 
+/** The duplicate check: `parley_processed` (migration 0008) plans its index probe once per connection. */
+const PROCESSED_STATEMENT = prepared('select "index" from parley_processed($1::bytea[]) as p("index")');
+
 /**
  * Most turns in one statement. Turns that arrive while {@link TURN_STATEMENTS_IN_FLIGHT} statements run
  * go together in the next: one statement, one commit and one WAL flush for all of them.
@@ -363,13 +366,10 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
 
   const processed = coalesced(
     async (indexes: Uint8Array[]) => {
-      const rows = await ctx.db
-        .selectFrom('messages')
-        .select('idempotency_index')
-        .where('idempotency_index', 'in', indexes)
-        .where('direction', '=', 'inbound')
-        .execute();
-      const found = new Set(rows.map((row) => hex(row.idempotency_index)));
+      const { rows } = await ctx.db.executeQuery<{ index: Uint8Array }>(
+        CompiledQuery.raw(PROCESSED_STATEMENT, [indexes]),
+      );
+      const found = new Set(rows.map((row) => hex(row.index)));
       return indexes.map((index) => found.has(hex(index)));
     },
     { maxBatch: LOOKUP_BATCH, maxInFlight: 2 },

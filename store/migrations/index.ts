@@ -10,6 +10,7 @@ import * as recordTurn from './0004_record_turn.js';
 import * as inlineConversationState from './0005_inline_conversation_state.js';
 import * as messageDirectionEnum from './0006_message_direction_enum.js';
 import * as repliesInTurnRow from './0007_replies_in_turn_row.js';
+import * as processedLookup from './0008_processed_lookup.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -29,6 +30,7 @@ export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migr
   '0005_inline_conversation_state': () => inlineConversationState,
   '0006_message_direction_enum': () => messageDirectionEnum,
   '0007_replies_in_turn_row': () => repliesInTurnRow,
+  '0008_processed_lookup': () => processedLookup,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
