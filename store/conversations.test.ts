@@ -104,10 +104,11 @@ for (const backend of storeBackends) {
       };
       const before = await scans();
       const checked = [turns[7]!.inbound.idempotencyId, 'web:never-sent', turns[250]!.inbound.idempotencyId];
-      assert.deepEqual(
-        await Promise.all(checked.map((id) => single.conversations.hasProcessed(id))),
-        [true, false, true],
-      );
+      assert.deepEqual(await Promise.all(checked.map((id) => single.conversations.hasProcessed(id))), [
+        true,
+        false,
+        true,
+      ]);
       const after = await scans();
       assert.equal(after.seq - before.seq, 0, 'the check read the whole table');
       assert.ok(after.idx > before.idx);
