@@ -153,6 +153,27 @@ for (const backend of storeBackends) {
       await second.system.shutdown();
     });
 
+    it('conversation - a state stored with recent ids (before 2026-12-04) is taken up, and stored without them', async () => {
+      const user = await store.users.upsert({ channel: 'web', platformUserId: 'a11' });
+      const old = inbound('a11', 'hello');
+      await store.conversations.recordTurn({
+        conversationKey: old.conversationId,
+        channel: 'web',
+        userId: user.id,
+        state: { version: 1, turns: 1, users: { a11: user.id }, lastIntent: 'greet', recentIds: [old.id] },
+        inbound: { idempotencyId: old.id, content: old.content, sentAt: old.sentAt },
+        outbound: [{ id: `${old.id}#0`, content: { type: 'text', text: 'Hi!' }, sentAt: 2 }],
+      });
+      const { handle, system } = harness(store, host);
+      assert.deepEqual(texts(await handle(old)), ['Hi!'], 'still a duplicate: the stored reply');
+      await handle(inbound('a11', 'thanks'));
+      const state = (await store.conversations.load(old.conversationId))?.state as Record<string, unknown>;
+      assert.equal(state.turns, 2);
+      assert.deepEqual(state.users, { a11: user.id });
+      assert.equal('recentIds' in state, false);
+      await system.shutdown();
+    });
+
     it('conversation - processing timeout apologises and returns to idle', async () => {
       const h = harness(store, host);
       let started!: () => void;

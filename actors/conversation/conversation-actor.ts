@@ -17,7 +17,7 @@ import { countCodePoints, describeContent, type InboundMessage, type OutboundMes
 import type { CompiledConversationOptions } from './conversation-options.js';
 import type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
 import { decide, type DialogDecision } from './dialog-engine.js';
-import { RECENT_IDS_KEPT, initialDialogState, reviveDialogState, type DialogState } from './dialog-state.js';
+import { initialDialogState, reviveDialogState, type DialogState } from './dialog-state.js';
 
 export const CONVERSATION_KIND = 'conversation';
 
@@ -67,14 +67,13 @@ export class ConversationActor {
   }
 
   async #turn(message: InboundMessage, ctx: Context): Promise<TurnResult> {
-    const known = ctx.state.recentIds.includes(message.id);
-    if (known || (await this.deps.store.conversations.hasProcessed(message.id))) {
+    if (await this.deps.store.conversations.hasProcessed(message.id)) {
       this.deps.logger.info(
         { conversation: ctx.id, messageId: message.id },
         'duplicate message: answering with the stored replies',
       );
-      // Recorded, but not in this activation's state: another node recorded it after this one loaded.
-      if (!known) await this.#reload(ctx);
+      // Another node may have recorded it after this activation loaded its state.
+      await this.#reload(ctx);
       return this.#duplicate(message);
     }
 
@@ -86,11 +85,7 @@ export class ConversationActor {
 
     this.#status = { type: 'responding', messageId: message.id };
     const replies = texts.map((text, index) => reply(message, text, index, ctx.clock.now()));
-    const state: DialogState = {
-      ...next,
-      turns: next.turns + 1,
-      recentIds: [...next.recentIds, message.id].slice(-RECENT_IDS_KEPT),
-    };
+    const state: DialogState = { ...next, turns: next.turns + 1 };
     try {
       const recorded = await this.deps.store.conversations.recordTurn({
         conversationKey: message.conversationId,

@@ -22,32 +22,23 @@ export interface DialogState {
   readonly pending?: PendingSlot | undefined;
   /** Answered turns so far. */
   readonly turns: number;
-  /**
-   * Idempotency ids of the most recent inbound messages: a fast path in front of the store's record
-   * of every processed id, which stays the authority.
-   */
-  readonly recentIds: readonly string[];
+}
+
+export function initialDialogState(): DialogState {
+  return { version: 1, turns: 0, users: {} };
 }
 
 /**
- * How many recent ids a state keeps. Every turn seals and stores the whole state, and the ids are most of
- * it: with 64 (~3 KB of state) a cluster node spent 8-10% more CPU a message, and Postgres 12% more, than
- * with 16 (measured in pairs, docs/benchmarks.md "Cluster"). A redelivery comes within a few messages of
- * its first delivery; an older duplicate is found by the store's lookup.
+ * Accepts what the store hands back; anything unrecognisable starts afresh rather than failing the turn.
+ * States stored before 2026-12-04 also hold `recentIds`, the last 16 inbound ids: a fast path for
+ * duplicates, which the store's lookup before every turn finds anyway. They are dropped here, so the next
+ * turn stores the state without them (they were most of its size: ~10% of a cluster node's throughput).
  */
-export const RECENT_IDS_KEPT = 16;
-
-export function initialDialogState(): DialogState {
-  return { version: 1, turns: 0, recentIds: [], users: {} };
-}
-
-/** Accepts what the store hands back; anything unrecognisable starts afresh rather than failing the turn. */
 export function reviveDialogState(value: unknown): DialogState {
   if (typeof value !== 'object' || value === null) return initialDialogState();
-  const state = value as Partial<DialogState>;
+  const { recentIds: _dropped, ...state } = value as Partial<DialogState> & { recentIds?: unknown };
   if (
     state.version !== 1 ||
-    !Array.isArray(state.recentIds) ||
     typeof state.turns !== 'number' ||
     typeof state.users !== 'object' ||
     state.users === null
