@@ -289,6 +289,24 @@ for (const backend of storeBackends) {
       for (const turn of good) assert.ok(await store.conversations.load(turn.conversationKey));
     });
 
+    it('conversations - a turn that fails among turns of stored conversations given at once fails alone', async () => {
+      // Turns of conversations this store has seen, recorded by one statement that one failing turn fails.
+      const first = Array.from({ length: 7 }, () => turnFor(userId));
+      for (const turn of first) await store.conversations.recordTurn(turn);
+      const next = first.map((turn) => nextTurn(turn, { state: { step: 'next' } }));
+      const orphan = nextTurn(first[3]!, { userId: randomUUID() });
+      next[3] = orphan;
+      const outcomes = await Promise.allSettled(next.map((turn) => store.conversations.recordTurn(turn)));
+      assert.ok((outcomes[3] as PromiseRejectedResult).reason instanceof UnknownUserError);
+      assert.deepEqual(
+        outcomes.filter((_, i) => i !== 3).map((outcome) => outcome.status === 'fulfilled' && outcome.value),
+        next.slice(1).map(() => 'recorded'),
+      );
+      assert.equal(await store.conversations.hasProcessed(orphan.inbound.idempotencyId), false);
+      assert.deepEqual((await store.conversations.load(orphan.conversationKey))?.state, first[3]!.state);
+      assert.deepEqual((await store.conversations.load(first[0]!.conversationKey))?.state, { step: 'next' });
+    });
+
     it('conversations - turns of one conversation given at once are recorded in the order given', async () => {
       const first = turnFor(userId);
       await store.conversations.recordTurn(first);
