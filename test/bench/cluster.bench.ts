@@ -11,14 +11,17 @@
  *   message and wait for its answer before sending the next. Latency is per message, gateway send to
  *   answer: JetStream publish, the turn (rules + intent model + skill), the Postgres transaction, the
  *   answer's publish.
- * - Each Parley setup is measured side by side with the two raw ceilings (`sideBySide`): a warm-up each,
- *   then `ROUNDS` rounds of one slice each (`PARLEY_BENCH_SECONDS`, default 12, split in slices), all
- *   three processes up throughout. The raw round trip is the same publish (work-queue stream,
+ * - Each Parley setup is measured side by side with the raw echoes (`sideBySide`): a warm-up each, then
+ *   `ROUNDS` rounds of one slice each (`PARLEY_BENCH_SECONDS`, default 12, split in slices), every
+ *   process up throughout. The raw round trip is the same publish (work-queue stream,
  *   `Nats-Msg-Id`, reply-subject header) answered by `jetstream-echo.ts` in its own process (publish the
  *   answer through JetStream, then ack; both sides publish as Parley does, with `JetStreamPublisher`):
  *   once with the least JetStream machinery (one consumer, answers on a plain subscription) and once in
  *   Parley's layout (a consumer per shard, answers through a durable consumer), so the gap splits into
- *   what the layout costs and what the turn costs.
+ *   what the layout costs and what the turn costs. A third echo in Parley's layout inserts each message
+ *   into Postgres before it answers (grouped as Parley groups its turns): the durable echo, the least a
+ *   service can do that stores every message before answering it, which splits the turn's cost into
+ *   that and the rest.
  * - CPU a message by process, read from `/proc` (Linux) around each slice: this process (the gateway, or
  *   the raw publisher), nats-server, every Postgres process, and the answering side (the core nodes, or
  *   `jetstream-echo.ts`). The machine is otherwise idle, so these are nearly all of the CPU spent.
@@ -223,11 +226,13 @@ async function sideBySide(setups: readonly Setup[], natsStoreDir: string): Promi
 }
 
 /** How the raw ceiling uses JetStream: see `startRawJetStream`. */
-type RawLayout = 'plain' | 'parley';
+type RawLayout = 'plain' | 'parley' | 'durable';
 
 const RAW_SETUP: Record<RawLayout, string> = {
   plain: 'raw JetStream publish + consume + answer (ceiling)',
   parley: "raw JetStream in Parley's layout (a consumer per shard, answers through a durable consumer)",
+  durable:
+    "raw JetStream in Parley's layout + a Postgres insert per message before its answer (durable echo)",
 };
 
 /**
@@ -239,6 +244,7 @@ const RAW_SETUP: Record<RawLayout, string> = {
 async function startRawJetStream(
   natsUrl: string,
   layout: RawLayout,
+  databaseUrl?: string,
 ): Promise<Omit<Setup, 'setup'> & AsyncDisposable> {
   // The same connection option as Parley's connections (app/cluster.ts): no stack capture per request.
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
@@ -264,6 +270,7 @@ async function startRawJetStream(
   }
   const echo = spawn(process.execPath, ['--import', 'tsx', ECHO, natsUrl, inStream, ...consumers], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: layout === 'durable' ? { ...process.env, ECHO_DATABASE_URL: databaseUrl } : process.env,
   });
   const [ready] = (await once(createInterface({ input: echo.stdout }), 'line')) as [string];
   if (ready !== 'ready') throw new Error(`jetstream-echo said ${ready}`);
@@ -366,12 +373,14 @@ async function main(): Promise<void> {
   // Up throughout (idle while another setup runs), so each Parley setup is measured beside them.
   await using plain = await startRawJetStream(nats.url, 'plain');
   await using laidOut = await startRawJetStream(nats.url, 'parley');
+  await using durable = await startRawJetStream(nats.url, 'durable', database.url);
   const nodes: CoreNode[] = [];
   const beside = (setup: string, call: Call): Promise<Row[]> =>
     sideBySide(
       [
         { setup: RAW_SETUP.plain, ...plain },
         { setup: RAW_SETUP.parley, ...laidOut },
+        { setup: RAW_SETUP.durable, ...durable },
         { setup, call, answerers: () => nodes.flatMap((node) => node.child.pid ?? []) },
       ],
       nats.storeDir,
@@ -417,15 +426,17 @@ async function main(): Promise<void> {
   const percent = (n: number, of: Row): string => `${((n / of.messagesPerSecond) * 100).toFixed(1)}%`;
   console.log('');
   console.log(
-    "| setup | messages/s | p50 ms | p99 ms | messages | of the raw ceiling | of raw in Parley's layout |",
+    '| setup | messages/s | p50 ms | p99 ms | messages | of the raw ceiling | ' +
+      "of raw in Parley's layout | of the durable echo |",
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
-  for (const [ceiling, layout, parley] of runs as Array<[Row, Row, Row]>) {
-    for (const row of [ceiling, layout, parley]) {
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [ceiling, layout, durableEcho, parley] of runs as Array<[Row, Row, Row, Row]>) {
+    for (const row of [ceiling, layout, durableEcho, parley]) {
       console.log(
         `| ${row.setup} | ${int(row.messagesPerSecond)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ` +
           `${int(row.messages)} | ${percent(row.messagesPerSecond, ceiling)} | ` +
-          `${row === ceiling ? '-' : percent(row.messagesPerSecond, layout)} |`,
+          `${row === ceiling ? '-' : percent(row.messagesPerSecond, layout)} | ` +
+          `${row === parley ? percent(row.messagesPerSecond, durableEcho) : '-'} |`,
       );
     }
   }

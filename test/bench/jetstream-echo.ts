@@ -6,8 +6,14 @@
  *
  *   node --import tsx test/bench/jetstream-echo.ts <nats-url> <stream> <consumer>...
  *
+ * With `ECHO_DATABASE_URL` set, it is the durable echo: before answering, each message is inserted into a
+ * Postgres table keyed by its `Nats-Msg-Id` (`bench_echo_messages`, made if missing). Messages that arrive
+ * while two inserts run go together in the next, one statement and one commit, as Parley groups its turns.
+ * It is the least a service can do that stores every message before it answers.
+ *
  * Prints `ready` once consuming; stops when stdin closes.
  */
+import pg from 'pg';
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { JetStreamPublisher } from '../../runtime/index.js';
@@ -22,6 +28,41 @@ const nc = await connect({ servers: url, noAsyncTraces: true });
 const js = jetstream(nc);
 // As a core node publishes its answers: acknowledgements matched on one inbox, not a request each.
 const publisher = new JetStreamPublisher(nc);
+
+/** Inserts `batch` in one statement, prepared once per batch size on each connection. */
+function insertAll(pool: pg.Pool, batch: readonly JsMsg[]): Promise<unknown> {
+  const rows = batch.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`).join(', ');
+  return pool.query({
+    name: `echo_insert_${batch.length}`,
+    text: `insert into bench_echo_messages (id, subject, body) values ${rows} on conflict (id) do nothing`,
+    values: batch.flatMap((msg) => [msg.headers?.get('Nats-Msg-Id') ?? `${msg.seq}`, msg.subject, msg.data]),
+  });
+}
+
+/** Inserts each message, then answers it: up to two statements in flight, the rest waiting together. */
+function durably(pool: pg.Pool, then: (msg: JsMsg) => void): (msg: JsMsg) => void {
+  let waiting: JsMsg[] = [];
+  let inFlight = 0;
+  const flush = (): void => {
+    if (waiting.length === 0 || inFlight >= 2) return;
+    const batch = waiting.slice(0, 64);
+    waiting = waiting.slice(64);
+    inFlight += 1;
+    insertAll(pool, batch)
+      .then(
+        () => batch.forEach(then),
+        () => batch.forEach((msg) => msg.nak()),
+      )
+      .finally(() => {
+        inFlight -= 1;
+        flush();
+      });
+  };
+  return (msg) => {
+    waiting.push(msg);
+    if (waiting.length === 1) queueMicrotask(flush);
+  };
+}
 
 function answer(msg: JsMsg): void {
   const replyTo = msg.headers?.get('Parley-Reply-To') ?? '';
@@ -42,15 +83,22 @@ const pulls = await Promise.all(
     return consumer.consume({ max_messages: config.max_ack_pending ?? 1024 });
   }),
 );
+const databaseUrl = process.env.ECHO_DATABASE_URL;
+const pool = databaseUrl ? new pg.Pool({ connectionString: databaseUrl, max: 2 }) : undefined;
+await pool?.query(
+  'create table if not exists bench_echo_messages (id text primary key, subject text not null, ' +
+    'body bytea not null, recorded_at timestamptz not null default now())',
+);
+const handle = pool ? durably(pool, answer) : answer;
 console.log('ready');
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void Promise.all(pulls.map((messages) => messages.close())).then(() =>
-    nc.close().then(() => process.exit(0)),
-  );
+  void Promise.all(pulls.map((messages) => messages.close()))
+    .then(() => Promise.all([nc.close(), pool?.end()]))
+    .then(() => process.exit(0));
 });
 await Promise.all(
   pulls.map(async (messages) => {
-    for await (const msg of messages) answer(msg);
+    for await (const msg of messages) handle(msg);
   }),
 );
