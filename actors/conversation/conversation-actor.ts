@@ -17,7 +17,12 @@ import { countCodePoints, describeContent, type InboundMessage, type OutboundMes
 import type { CompiledConversationOptions } from './conversation-options.js';
 import type { ConversationMessage, ConversationStatus, TurnResult } from './conversation-messages.js';
 import { decide, type DialogDecision } from './dialog-engine.js';
-import { initialDialogState, reviveDialogState, type DialogState } from './dialog-state.js';
+import {
+  initialDialogState,
+  reviveDialogState,
+  storedDialogState,
+  type DialogState,
+} from './dialog-state.js';
 
 export const CONVERSATION_KIND = 'conversation';
 
@@ -91,7 +96,7 @@ export class ConversationActor {
         conversationKey: message.conversationId,
         channel: message.channel,
         userId: state.userId ?? '',
-        state,
+        state: storedDialogState(state),
         inbound: { idempotencyId: message.id, content: message.content, sentAt: message.sentAt },
         outbound: replies.map((r) => ({ id: r.id, content: r.content, sentAt: r.sentAt })),
         epoch: ctx.epoch,

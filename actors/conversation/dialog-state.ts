@@ -29,10 +29,19 @@ export function initialDialogState(): DialogState {
 }
 
 /**
+ * The state as it is stored. States used to hold `recentIds`, the last 16 inbound ids: a fast path for
+ * duplicates, which the store's lookup before every turn finds anyway. They were most of the state's size
+ * (~10% of a cluster node's throughput). The field stays, empty: a node of the previous version, during a
+ * rolling deploy, starts a conversation afresh from a state without it.
+ */
+export function storedDialogState(state: DialogState): DialogState & { readonly recentIds: [] } {
+  return { ...state, recentIds: [] };
+}
+
+/**
  * Accepts what the store hands back; anything unrecognisable starts afresh rather than failing the turn.
- * States stored before 2026-12-04 also hold `recentIds`, the last 16 inbound ids: a fast path for
- * duplicates, which the store's lookup before every turn finds anyway. They are dropped here, so the next
- * turn stores the state without them (they were most of its size: ~10% of a cluster node's throughput).
+ * `recentIds` (see {@link storedDialogState}) is dropped, with the ids a state stored before 2026-12-04
+ * holds.
  */
 export function reviveDialogState(value: unknown): DialogState {
   if (typeof value !== 'object' || value === null) return initialDialogState();
