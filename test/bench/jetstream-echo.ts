@@ -17,6 +17,7 @@ import pg from 'pg';
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { JetStreamPublisher } from '../../runtime/index.js';
+import { coalesced } from '../../store/coalesced.js';
 
 const [url, stream, ...consumers] = process.argv.slice(2);
 if (!url || !stream || consumers.length === 0) {
@@ -39,29 +40,16 @@ function insertAll(pool: pg.Pool, batch: readonly JsMsg[]): Promise<unknown> {
   });
 }
 
-/** Inserts each message, then answers it: up to two statements in flight, the rest waiting together. */
+/** Inserts each message, then answers it, grouped as Parley groups its turns (`coalesced`). */
 function durably(pool: pg.Pool, then: (msg: JsMsg) => void): (msg: JsMsg) => void {
-  let waiting: JsMsg[] = [];
-  let inFlight = 0;
-  const flush = (): void => {
-    if (waiting.length === 0 || inFlight >= 2) return;
-    const batch = waiting.slice(0, 64);
-    waiting = waiting.slice(64);
-    inFlight += 1;
-    insertAll(pool, batch)
-      .then(
-        () => batch.forEach(then),
-        () => batch.forEach((msg) => msg.nak()),
-      )
-      .finally(() => {
-        inFlight -= 1;
-        flush();
-      });
-  };
-  return (msg) => {
-    waiting.push(msg);
-    if (waiting.length === 1) queueMicrotask(flush);
-  };
+  const insert = coalesced(
+    async (batch: JsMsg[]) => {
+      await insertAll(pool, batch);
+      return batch;
+    },
+    { maxBatch: 64, maxInFlight: 2 },
+  );
+  return (msg) => void insert(msg).then(then, () => msg.nak());
 }
 
 function answer(msg: JsMsg): void {
