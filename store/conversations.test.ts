@@ -231,6 +231,20 @@ for (const backend of storeBackends) {
       assert.equal(await store.conversations.recordTurn(nextTurn(turn, { userId: again.id })), 'recorded');
     });
 
+    it("conversations - processedIds holds the conversation's recorded inbound ids, not its replies' nor other conversations'", async () => {
+      const turn = turnFor(userId);
+      const second = nextTurn(turn);
+      const other = turnFor(userId);
+      for (const t of [turn, second, other]) await store.conversations.recordTurn(t);
+      const ids = await store.conversations.processedIds(turn.conversationKey);
+      assert.equal(ids.mayHave(turn.inbound.idempotencyId), true);
+      assert.equal(ids.mayHave(second.inbound.idempotencyId), true);
+      assert.equal(ids.mayHave(turn.outbound[0]!.id), false, 'a reply id');
+      assert.equal(ids.mayHave(other.inbound.idempotencyId), false, "another conversation's id");
+      const fresh = await store.conversations.processedIds(`web:${randomUUID()}`);
+      assert.equal(fresh.mayHave(turn.inbound.idempotencyId), false, 'a conversation not stored yet');
+    });
+
     it('conversations - concurrent hasProcessed calls (more than one query holds) each get their answer', async () => {
       const recorded = turnFor(userId);
       await store.conversations.recordTurn(recorded);

@@ -6,6 +6,7 @@ import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.j
 import { fieldAad } from './field-codec.js';
 import { openContent, openIdempotencyId, openReplies, sealReplies } from './messages.js';
 import { prepared } from './prepared-statements.js';
+import { ProcessedIds } from './processed-ids.js';
 import { coalesced } from './coalesced.js';
 import type { RepositoryContext } from './repository-support.js';
 import {
@@ -127,6 +128,15 @@ export interface ConversationRepository {
    */
   hasProcessed(idempotencyId: string): Promise<boolean>;
   /**
+   * The inbound ids recorded in this conversation, loaded into memory: an actor that holds the
+   * conversation (and records its turns, noting each with `add`) can then tell a new message from one it
+   * must look up (`hasProcessed`) without asking the store. Load it once the conversation is claimed, so
+   * that no earlier owner records a turn after it. An id recorded in another conversation is not in it:
+   * such a message is found a duplicate only when its turn is recorded (`recordTurn` answers
+   * `'duplicate'`). Past {@link MAX_PROCESSED_IDS} ids it answers "maybe" for every id.
+   */
+  processedIds(conversationKey: string): Promise<ProcessedIds>;
+  /**
    * The replies recorded with the inbound message of this idempotency id, in the order they were given
    * to `recordTurn`; empty when the id is unknown (or the turn had no replies). An actor answers a
    * redelivered duplicate with them, so a reply lost on the way is sent again.
@@ -217,6 +227,9 @@ class TurnBatchFailed extends Error {
 class DuplicateTurn extends Error {
   override readonly name = 'DuplicateTurn';
 }
+
+/** Most inbound ids {@link ConversationRepository.processedIds} keeps for one conversation (~3 MB). */
+export const MAX_PROCESSED_IDS = 100_000;
 
 /** Conversation ids remembered by key index (hex), so a turn can be recorded in one round trip. */
 const KNOWN_IDS = 10_000;
@@ -510,6 +523,26 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
 
     hasProcessed(idempotencyId) {
       return processed(idempotencyIndexOf(idempotencyId));
+    },
+
+    async processedIds(conversationKey) {
+      const rows = await ctx.db
+        .selectFrom('messages')
+        .select('idempotency_index')
+        .where('conversation_id', '=', (eb) =>
+          eb
+            .selectFrom('conversations')
+            .select('id')
+            .where('conversation_key_index', '=', indexOf(conversationKey)),
+        )
+        .where('direction', '=', 'inbound')
+        .limit(MAX_PROCESSED_IDS + 1)
+        .execute();
+      return new ProcessedIds(
+        rows.map((row) => row.idempotency_index),
+        idempotencyIndexOf,
+        MAX_PROCESSED_IDS,
+      );
     },
 
     async repliesTo(idempotencyId) {

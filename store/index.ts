@@ -19,6 +19,7 @@ export type {
   TurnLogEntry,
 } from './conversations.js';
 export type { ListMessagesOptions, MessageRepository, StoredMessage } from './messages.js';
+export type { ProcessedIds } from './processed-ids.js';
 export type { PluginDataEntry, PluginDataRepository } from './plugin-data.js';
 export type { DataDirProblem } from './errors.js';
 export {

@@ -134,6 +134,34 @@ for (const backend of storeBackends) {
       await second.system.shutdown();
     });
 
+    it('conversation - a new message is not looked up in the store; one recorded before the activation is', async () => {
+      const lookups: string[] = [];
+      const counted: Store = Object.assign(Object.create(store) as Store, {
+        conversations: {
+          ...store.conversations,
+          hasProcessed: (id: string) => {
+            lookups.push(id);
+            return store.conversations.hasProcessed(id);
+          },
+        },
+      });
+      const first = harness(counted, host);
+      const messages = ['hello', 'note: counted once', 'thanks'].map((text) => inbound('a12', text));
+      for (const message of messages) await first.handle(message);
+      assert.deepEqual(lookups, [], 'the activation knows its conversation has not recorded them');
+      const [again] = await first.handle(messages[1]!);
+      assert.deepEqual(lookups, [messages[1]!.id], 'a redelivery is looked up');
+      await first.system.shutdown();
+
+      const second = harness(counted, host);
+      assert.deepEqual(await second.handle(messages[1]!), [again!], 'new activation: loaded from the store');
+      assert.deepEqual(lookups, [messages[1]!.id, messages[1]!.id]);
+      const notes = texts(await second.handle(inbound('a12', 'show my notes'))).join();
+      assert.equal(notes.match(/counted once/g)?.length, 1, 'the note was added once');
+      assert.equal(lookups.length, 2, 'the new message was not looked up');
+      await second.system.shutdown();
+    });
+
     it('conversation - a message another node recorded meanwhile is answered from the store, and its state taken up', async () => {
       const first = harness(store, host);
       const second = harness(store, host);

@@ -9,7 +9,7 @@
  */
 import type { EntityContext, EntityDefinition } from '../../runtime/index.js';
 import type { Classification, IntentClassifier } from '../../models/index.js';
-import type { Store } from '../../store/index.js';
+import type { ProcessedIds, Store } from '../../store/index.js';
 import type { SkillRequest } from '../../plugins/sdk.js';
 import type { PluginHost } from '../skills/index.js';
 import type { ActorLogger } from '../logger.js';
@@ -53,6 +53,8 @@ interface TurnOutcome {
 
 export class ConversationActor {
   #status: ConversationStatus = { type: 'idle' };
+  /** The conversation's recorded inbound ids, loaded at the first message of this activation. */
+  #processed: ProcessedIds | undefined;
 
   constructor(private readonly deps: ConversationDependencies) {}
 
@@ -72,7 +74,10 @@ export class ConversationActor {
   }
 
   async #turn(message: InboundMessage, ctx: Context): Promise<TurnResult> {
-    if (await this.deps.store.conversations.hasProcessed(message.id)) {
+    const { conversations } = this.deps.store;
+    // Loaded after the activation claimed the conversation (`load`): no earlier owner records a turn now.
+    this.#processed ??= await conversations.processedIds(ctx.id);
+    if (this.#processed.mayHave(message.id) && (await conversations.hasProcessed(message.id))) {
       this.deps.logger.info(
         { conversation: ctx.id, messageId: message.id },
         'duplicate message: answering with the stored replies',
@@ -92,7 +97,7 @@ export class ConversationActor {
     const replies = texts.map((text, index) => reply(message, text, index, ctx.clock.now()));
     const state: DialogState = { ...next, turns: next.turns + 1 };
     try {
-      const recorded = await this.deps.store.conversations.recordTurn({
+      const recorded = await conversations.recordTurn({
         conversationKey: message.conversationId,
         channel: message.channel,
         userId: state.userId ?? '',
@@ -102,6 +107,7 @@ export class ConversationActor {
         epoch: ctx.epoch,
         writer: this.deps.writer,
       });
+      this.#processed.add(message.id);
       if (recorded === 'duplicate') {
         await this.#reload(ctx);
         return await this.#duplicate(message);
