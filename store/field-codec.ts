@@ -69,8 +69,13 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 export class FieldSealer {
   constructor(readonly codec: FieldCodec) {}
 
-  async sealText(text: string, aad: string): Promise<Uint8Array> {
-    return await this.codec.seal(utf8Encoder.encode(text), aad);
+  /**
+   * Not `async`: with a synchronous codec the sealed bytes come back at once. The sealing functions run a
+   * few times for every turn, and each async layer costs a promise and a microtask (a turn's four seals
+   * with the plain codec, in a loop: ~14.5 µs through async layers, ~11 without).
+   */
+  sealText(text: string, aad: string): Uint8Array | Promise<Uint8Array> {
+    return this.codec.seal(utf8Encoder.encode(text), aad);
   }
 
   async openText(sealed: Uint8Array, aad: string): Promise<string> {
@@ -82,15 +87,18 @@ export class FieldSealer {
     }
   }
 
-  /** Seals `value` as JSON; `undefined` is stored as `null`. `field` names the value in errors. */
-  async sealJson(value: unknown, aad: string, field: string): Promise<Uint8Array> {
+  /**
+   * Seals `value` as JSON; `undefined` is stored as `null`. `field` names the value in errors.
+   * @throws InvalidValueError (at once, not as a rejection) when `value` is not JSON-serialisable
+   */
+  sealJson(value: unknown, aad: string, field: string): Uint8Array | Promise<Uint8Array> {
     let json: string | undefined;
     try {
       json = JSON.stringify(value);
     } catch (error) {
       throw new InvalidValueError(field, 'not JSON-serialisable', { cause: error });
     }
-    return await this.sealText(json ?? 'null', aad);
+    return this.sealText(json ?? 'null', aad);
   }
 
   async openJson(sealed: Uint8Array, aad: string): Promise<unknown> {

@@ -103,11 +103,11 @@ export interface TurnReply {
 }
 
 /** A turn's replies sealed for the `replies` column of its inbound row `rowId`; null for none. */
-export async function sealReplies(
+export function sealReplies(
   sealer: FieldSealer,
   rowId: string,
   replies: ReadonlyArray<{ readonly id: string; readonly content: unknown; readonly sentAt: number }>,
-): Promise<Uint8Array | null> {
+): Uint8Array | Promise<Uint8Array> | null {
   if (replies.length === 0) return null;
   const sealed: TurnReply[] = replies.map((reply) => ({
     id: randomUUID(),
@@ -115,7 +115,7 @@ export async function sealReplies(
     content: reply.content,
     sentAt: reply.sentAt,
   }));
-  return await sealer.sealJson(sealed, fieldAad('messages', 'replies', rowId), 'replies');
+  return sealer.sealJson(sealed, fieldAad('messages', 'replies', rowId), 'replies');
 }
 
 /** The opened replies of an inbound `messages` row (empty when it has none). */
