@@ -251,6 +251,17 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     ),
     replies: await sealReplies(sealer, id, turn.outbound),
   });
+  /** The `messages` rows of a conversation's inbound messages (each a turn since migration 0007). */
+  const inboundRowsOf = (conversationKey: string) =>
+    ctx.db
+      .selectFrom('messages')
+      .where('conversation_id', '=', (eb) =>
+        eb
+          .selectFrom('conversations')
+          .select('id')
+          .where('conversation_key_index', '=', indexOf(conversationKey)),
+      )
+      .where('direction', '=', 'inbound');
   // A conversation's id never changes while its row lives; a stale entry (the row was deleted with its
   // user) only sends a turn down the transaction path, which finds out.
   const knownIds = new Map<string, string>();
@@ -526,16 +537,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     },
 
     async processedIds(conversationKey) {
-      const rows = await ctx.db
-        .selectFrom('messages')
+      const rows = await inboundRowsOf(conversationKey)
         .select('idempotency_index')
-        .where('conversation_id', '=', (eb) =>
-          eb
-            .selectFrom('conversations')
-            .select('id')
-            .where('conversation_key_index', '=', indexOf(conversationKey)),
-        )
-        .where('direction', '=', 'inbound')
         .limit(MAX_PROCESSED_IDS + 1)
         .execute();
       return new ProcessedIds(
@@ -574,16 +577,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     },
 
     async turnLog(conversationKey) {
-      const rows = await ctx.db
-        .selectFrom('messages')
+      const rows = await inboundRowsOf(conversationKey)
         .select(['id', 'seq', 'idempotency_id', 'epoch', 'writer', 'created_at'])
-        .where('conversation_id', '=', (eb) =>
-          eb
-            .selectFrom('conversations')
-            .select('id')
-            .where('conversation_key_index', '=', indexOf(conversationKey)),
-        )
-        .where('direction', '=', 'inbound')
         .orderBy('seq')
         .execute();
       return await Promise.all(

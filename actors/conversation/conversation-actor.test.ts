@@ -34,7 +34,7 @@ interface Harness {
   invoke: (request: SkillRequest) => Promise<string[]>;
 }
 
-function harness(store: Store, host: PluginHost): Harness {
+function harness(store: ConversationDependencies['store'], host: PluginHost): Harness {
   const clock = new SimulatedClock(Date.UTC(2026, 10, 25, 12, 0, 0));
   const system = createActorSystem({ clock });
   const h: Harness = {
@@ -136,7 +136,8 @@ for (const backend of storeBackends) {
 
     it('conversation - a new message is not looked up in the store; one recorded before the activation is', async () => {
       const lookups: string[] = [];
-      const counted: Store = Object.assign(Object.create(store) as Store, {
+      const counted: ConversationDependencies['store'] = {
+        users: store.users,
         conversations: {
           ...store.conversations,
           hasProcessed: (id: string) => {
@@ -144,7 +145,7 @@ for (const backend of storeBackends) {
             return store.conversations.hasProcessed(id);
           },
         },
-      });
+      };
       const first = harness(counted, host);
       const messages = ['hello', 'note: counted once', 'thanks'].map((text) => inbound('a12', text));
       for (const message of messages) await first.handle(message);
