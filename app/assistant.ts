@@ -3,7 +3,6 @@
  * validated config, in the order one message travels: store -> plugins -> understanding ->
  * conversation actors -> gateways.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActorSystem, parseDuration, type ActorSystem, type NatsTransport } from '../runtime/index.js';
 import { createStore, type Store } from '../store/index.js';
@@ -29,6 +28,7 @@ import { startUnderstanding } from './inference.js';
 import type { Logger } from './logger.js';
 import { UnsupportedRoleError } from './errors.js';
 import { componentsFor } from './roles.js';
+import { storeLocationOf } from './store-command.js';
 
 /** The folder of Parley's built-in plugins. */
 export const BUILTIN_PLUGINS_DIR = fileURLToPath(new URL('../plugins', import.meta.url));
@@ -109,9 +109,7 @@ export async function startAssistant(
     let handle: InboundHandler;
     if (components.core) {
       const opened = await createStore({
-        ...(config.databaseUrl
-          ? { databaseUrl: config.databaseUrl }
-          : { dataDir: join(config.dataDir, 'pglite') }),
+        ...storeLocationOf(config),
         onBackgroundError: (error) => logger.error({ err: error }, 'store: background connection error'),
       });
       store = opened;

@@ -28,6 +28,7 @@ import { loadSkills, startAssistant } from './assistant.js';
 import { startInferenceService } from './inference.js';
 import { MODEL_USAGE, ModelUsageError, runModelCommand } from './model-command.js';
 import { CLUSTER_USAGE, ClusterUsageError, runClusterCommand } from './cluster-command.js';
+import { STORE_USAGE, StoreUsageError, runStoreCommand } from './store-command.js';
 
 const USAGE = `Usage: parley [command] [options]
 
@@ -37,6 +38,7 @@ Commands:
   serve inference       Serve the intent model over gRPC (PARLEY_INFERENCE_LISTEN, default 127.0.0.1:50051)
   cluster ...           Inspect a cluster: nodes, shard owners, dead letters (see below)
   model ...             Train, evaluate and inspect intent models (see below)
+  store ...             One-off changes to the store (see below)
 
 Options:
   -c, --config FILE     JSON config file (also PARLEY_CONFIG)
@@ -50,7 +52,9 @@ Environment: PARLEY_DATA_DIR, PARLEY_HTTP_PORT, PARLEY_HTTP_HOST, DATABASE_URL, 
 
 ${MODEL_USAGE}
 
-${CLUSTER_USAGE}`;
+${CLUSTER_USAGE}
+
+${STORE_USAGE}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -89,6 +93,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runModelCommand(positionals[1], values, config);
     case 'cluster':
       return runClusterCommand(positionals.slice(1), config);
+    case 'store':
+      return runStoreCommand(positionals.slice(1), config);
     default:
       process.stderr.write(`parley: unknown command '${command}'\n\n${USAGE}\n`);
       return 2;
@@ -244,6 +250,7 @@ function isUserFacing(error: unknown): error is Error {
     error instanceof PortInUseError ||
     error instanceof ClusterConnectError ||
     error instanceof ClusterUsageError ||
+    error instanceof StoreUsageError ||
     error instanceof ClusterError ||
     error instanceof InvalidOptionsError ||
     error instanceof ModelUsageError ||

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { storeBackends } from '../test/testkit/index.js';
 import type { Store, Turn } from './index.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './index.js';
-import { databaseOf } from './internal.js';
+import { databaseOf, type Database } from './internal.js';
 
 function turnFor(userId: string, overrides: Partial<Turn> = {}): Turn {
   return {
@@ -22,6 +22,15 @@ function turnFor(userId: string, overrides: Partial<Turn> = {}): Turn {
 /** The turn's next message in the same conversation. */
 function nextTurn(turn: Turn, overrides: Partial<Turn> = {}): Turn {
   return turnFor(turn.userId, { conversationKey: turn.conversationKey, ...overrides });
+}
+
+/** Sequential and index scans of `table` so far (Postgres statistics, flushed first). */
+async function tableScans(db: Kysely<Database>, table: string): Promise<{ seq: number; idx: number }> {
+  await sql`select pg_stat_force_next_flush()`.execute(db);
+  const { rows } = await sql<{ seq: string; idx: string }>`
+    select seq_scan as seq, idx_scan as idx from pg_stat_user_tables where relname = ${table}
+  `.execute(db);
+  return { seq: Number(rows[0]!.seq), idx: Number(rows[0]!.idx) };
 }
 
 for (const backend of storeBackends) {
@@ -73,7 +82,7 @@ for (const backend of storeBackends) {
       assert.equal(await single.conversations.recordTurn(first), 'recorded');
       assert.equal(await single.conversations.recordTurn(nextTurn(first)), 'recorded');
       const { rows } = await sql<{ name: string }>`
-        select name from pg_prepared_statements where statement like '%parley_record_turn%'
+        select name from pg_prepared_statements where statement like '%parley_append_turns%'
       `.execute(databaseOf(single));
       // The second turn reused what the first prepared.
       assert.equal(rows.length, 1);
@@ -81,7 +90,7 @@ for (const backend of storeBackends) {
       assert.deepEqual((await single.conversations.load(first.conversationKey))?.state, { step: 'greeted' });
     });
 
-    it('conversations - on Postgres, the duplicate check probes the index, also when planned on a new table (migration 0008)', async (t) => {
+    it('conversations - on Postgres, the duplicate check probes the index, also when planned on a new table (migrations 0008, 0009)', async (t) => {
       if (backend.name !== 'postgres') return t.skip('PGlite plans statements as they come');
       // One connection: the check's plan is made once on it, while the table is nearly empty.
       await using single = await backend.open({ poolSize: 1 });
@@ -95,13 +104,7 @@ for (const backend of storeBackends) {
       }
       const turns = Array.from({ length: 300 }, () => turnFor(user.id));
       for (const turn of turns) await single.conversations.recordTurn(turn);
-      const scans = async () => {
-        await sql`select pg_stat_force_next_flush()`.execute(db);
-        const { rows } = await sql<{ seq: string; idx: string }>`
-          select seq_scan as seq, idx_scan as idx from pg_stat_user_tables where relname = 'messages'
-        `.execute(db);
-        return { seq: Number(rows[0]!.seq), idx: Number(rows[0]!.idx) };
-      };
+      const scans = () => tableScans(db, 'turns');
       const before = await scans();
       const checked = [turns[7]!.inbound.idempotencyId, 'web:never-sent', turns[250]!.inbound.idempotencyId];
       assert.deepEqual(await Promise.all(checked.map((id) => single.conversations.hasProcessed(id))), [
@@ -111,6 +114,27 @@ for (const backend of storeBackends) {
       ]);
       const after = await scans();
       assert.equal(after.seq - before.seq, 0, 'the check read the whole table');
+      assert.ok(after.idx > before.idx);
+    });
+
+    it('conversations - on Postgres, a journal turn finds its conversation by index, also when planned on a new table (migration 0009)', async (t) => {
+      if (backend.name !== 'postgres') return t.skip('PGlite plans statements as they come');
+      await using single = await backend.open({ poolSize: 1 });
+      const db = databaseOf(single);
+      const user = await single.users.upsert({ channel: 'web', platformUserId: 'append' });
+      // Seven turns of one conversation: six appends plan the statement while the tables are nearly empty.
+      const first = turnFor(user.id);
+      for (const turn of [first, ...Array.from({ length: 6 }, () => nextTurn(first))]) {
+        assert.equal(await single.conversations.recordTurn(turn), 'recorded');
+      }
+      const others = Array.from({ length: 300 }, () => turnFor(user.id));
+      for (const turn of others) await single.conversations.recordTurn(turn);
+      const before = await tableScans(db, 'conversations');
+      for (const turn of [others[7]!, others[250]!, first]) {
+        assert.equal(await single.conversations.recordTurn(nextTurn(turn)), 'recorded');
+      }
+      const after = await tableScans(db, 'conversations');
+      assert.equal(after.seq - before.seq, 0, 'an append read the whole table');
       assert.ok(after.idx > before.idx);
     });
 
@@ -458,32 +482,37 @@ for (const backend of storeBackends) {
       assert.deepEqual(await store.conversations.turnLog(`web:${randomUUID()}`), []);
     });
 
-    it('conversations - recordTurn writes one row a turn, with the epoch and writer, holding the replies', async () => {
+    it('conversations - recordTurn appends one journal row a turn, with the epoch and writer, and nothing to messages', async () => {
       const turn = turnFor(userId, { epoch: 4, writer: 'node-a' });
+      // The first turn creates the conversation (in a transaction); the next one takes one statement.
       await store.conversations.recordTurn(turn);
+      await store.conversations.recordTurn(nextTurn(turn, { epoch: 4, writer: 'node-a' }));
       const messages = await store.messages.listByConversation(turn.conversationKey);
       assert.deepEqual(
         messages.map((message) => message.direction),
-        ['inbound', 'outbound'],
+        ['inbound', 'outbound', 'inbound', 'outbound'],
       );
-      const rows = await databaseOf(store)
-        .selectFrom('messages')
-        .select(['id', 'direction', 'epoch', 'writer', 'replies'])
-        .where('conversation_id', '=', (eb) =>
-          eb.selectFrom('messages as m').select('m.conversation_id').where('m.id', '=', messages[0]!.id),
-        )
+      const db = databaseOf(store);
+      const conversation = await store.conversations.load(turn.conversationKey);
+      const rows = await db
+        .selectFrom('turns')
+        .select(['epoch', 'writer'])
+        .where('conversation_id', '=', conversation!.id)
+        .orderBy('seq')
         .execute();
-      assert.equal(rows.length, 1);
       assert.deepEqual(
-        rows.map((row) => ({
-          id: row.id,
-          direction: row.direction,
-          epoch: Number(row.epoch),
-          writer: row.writer,
-        })),
-        [{ id: messages[0]!.id, direction: 'inbound', epoch: 4, writer: 'node-a' }],
+        rows.map((row) => ({ epoch: Number(row.epoch), writer: row.writer })),
+        [
+          { epoch: 4, writer: 'node-a' },
+          { epoch: 4, writer: 'node-a' },
+        ],
       );
-      assert.ok(rows[0]!.replies, 'the replies are sealed in the row');
+      const inMessages = await db
+        .selectFrom('messages')
+        .select('id')
+        .where('conversation_id', '=', conversation!.id)
+        .execute();
+      assert.deepEqual(inMessages, []);
     });
 
     it('conversations - recordTurn for an unknown user throws UnknownUserError', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { BlindIndexPurpose } from './blind-index.js';
-import type { Database } from './database.js';
+import type { Bytes, Database } from './database.js';
 import { InvalidValueError, StaleEpochError, UnknownUserError } from './errors.js';
 import { fieldAad } from './field-codec.js';
 import { openContent, openIdempotencyId, openReplies, sealReplies } from './messages.js';
@@ -18,6 +18,13 @@ import {
   sqlStateOf,
 } from './repository-support.js';
 import { inTransaction } from './transaction.js';
+import {
+  openTurnBody,
+  sealTurnBody,
+  turnJournalEnabled,
+  turnReplies,
+  type TurnBody,
+} from './turn-journal.js';
 
 /** A conversation as the conversation actor loads it on activation. */
 export interface ConversationRecord {
@@ -152,13 +159,25 @@ export interface ConversationRepository {
 
 const CONVERSATIONS = 'conversations';
 
+/** A `bigint` column as read: see {@link int8ToNumber}. */
+type Int8Read = Parameters<typeof int8ToNumber>[0];
+
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 /** Most keys in one duplicate check. */
 const LOOKUP_BATCH = 256;
 
-/** The duplicate check: `parley_processed` (migration 0008) plans its index probe once per connection. */
-const PROCESSED_STATEMENT = prepared('select "index" from parley_processed($1::bytea[]) as p("index")');
+/**
+ * The duplicate check, over both tables (migration 0009): `parley_processed_v2` plans its index probes
+ * once per connection.
+ */
+const PROCESSED_STATEMENT = prepared('select "index" from parley_processed_v2($1::bytea[]) as p("index")');
+
+/** Appends a batch of journal turns (migration 0009); one answer a turn, in order. */
+const APPEND_TURNS_STATEMENT = prepared(
+  'select result from parley_append_turns($1::uuid[], $2::uuid[], $3::bytea[], $4::bigint[], $5::bytea[], ' +
+    '$6::text[], $7::text, $8::timestamptz) as r(result)',
+);
 
 /**
  * Most turns in one statement. Turns that arrive while {@link TURN_STATEMENTS_IN_FLIGHT} statements run
@@ -218,6 +237,16 @@ interface TurnCall {
   readonly args: readonly unknown[];
 }
 
+/** One journal turn of a `parley_append_turns` call (migration 0009). */
+interface AppendCall {
+  readonly conversationId: string;
+  readonly userId: string;
+  readonly index: Uint8Array;
+  readonly epoch: number | null;
+  readonly body: Uint8Array;
+  readonly writer: string | null;
+}
+
 /** The statement recording several turns failed; each is tried again alone to find whose fault it was. */
 class TurnBatchFailed extends Error {
   override readonly name = 'TurnBatchFailed';
@@ -262,6 +291,16 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
           .where('conversation_key_index', '=', indexOf(conversationKey)),
       )
       .where('direction', '=', 'inbound');
+  /** A conversation's journal turns (migration 0009). */
+  const turnsOf = (conversationKey: string) =>
+    ctx.db
+      .selectFrom('turns')
+      .where('conversation_id', '=', (eb) =>
+        eb
+          .selectFrom('conversations')
+          .select('id')
+          .where('conversation_key_index', '=', indexOf(conversationKey)),
+      );
   // A conversation's id never changes while its row lives; a stale entry (the row was deleted with its
   // user) only sends a turn down the transaction path, which finds out.
   const knownIds = new Map<string, string>();
@@ -354,6 +393,39 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     return recorded === undefined ? 'duplicate' : 'recorded';
   }
 
+  /** Inserts the turn's journal row (migration 0009), unless its inbound id is recorded in either table. */
+  async function insertJournalRow(
+    trx: Kysely<Database>,
+    conversationId: string,
+    turn: Turn,
+    now: Date,
+  ): Promise<RecordTurnResult> {
+    const index = idempotencyIndexOf(turn.inbound.idempotencyId);
+    const inMessages = await trx
+      .selectFrom('messages')
+      .select('id')
+      .where('idempotency_index', '=', index)
+      .where('direction', '=', 'inbound')
+      .executeTakeFirst();
+    if (inMessages !== undefined) return 'duplicate';
+    const recorded = await trx
+      .insertInto('turns')
+      .values({
+        conversation_id: conversationId,
+        user_id: turn.userId,
+        idempotency_index: index,
+        epoch: turn.epoch ?? null,
+        writer: turn.writer ?? null,
+        codec: sealer.codec.id,
+        body: await sealTurnBody(sealer, index, turnBodyOf(turn)),
+        created_at: now,
+      })
+      .onConflict((oc) => oc.column('idempotency_index').doNothing())
+      .returning('seq')
+      .executeTakeFirst();
+    return recorded === undefined ? 'duplicate' : 'recorded';
+  }
+
   const processed = coalesced(
     async (indexes: Uint8Array[]) => {
       const { rows } = await ctx.db.executeQuery<{ index: Uint8Array }>(
@@ -383,17 +455,98 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     for (const row of rows) answers[order[row.n]!] = row.result;
     return answers;
   };
-  const recordGrouped = coalesced(
-    async (calls: TurnCall[]) => {
-      try {
-        return await callRecordTurn(calls);
-      } catch (error) {
-        if (calls.length === 1) throw error;
-        throw new TurnBatchFailed(`recording ${calls.length} turns failed`, { cause: error });
-      }
-    },
-    { maxBatch: TURN_BATCH, maxInFlight: TURN_STATEMENTS_IN_FLIGHT },
-  );
+  /**
+   * Records calls together with the others made meanwhile: one statement, one answer each. When the
+   * statement fails for several, each is tried again alone, so a failing turn fails alone.
+   */
+  const grouped = <T>(record: (calls: readonly T[]) => Promise<string[]>): ((call: T) => Promise<string>) => {
+    const group = coalesced(
+      async (calls: T[]) => {
+        try {
+          return await record(calls);
+        } catch (error) {
+          if (calls.length === 1) throw error;
+          throw new TurnBatchFailed(`recording ${calls.length} turns failed`, { cause: error });
+        }
+      },
+      { maxBatch: TURN_BATCH, maxInFlight: TURN_STATEMENTS_IN_FLIGHT },
+    );
+    return (call) =>
+      group(call).catch(async (error: unknown) => {
+        if (!(error instanceof TurnBatchFailed)) throw error;
+        const [alone] = await record([call]);
+        return alone!;
+      });
+  };
+  const recordGrouped = grouped(callRecordTurn);
+  const appendGrouped = grouped(async (calls: readonly AppendCall[]) => {
+    const { rows } = await ctx.db.executeQuery<{ result: string }>(
+      CompiledQuery.raw(APPEND_TURNS_STATEMENT, [
+        calls.map((call) => call.conversationId),
+        calls.map((call) => call.userId),
+        calls.map((call) => call.index),
+        calls.map((call) => call.epoch),
+        calls.map((call) => call.body),
+        calls.map((call) => call.writer),
+        sealer.codec.id,
+        new Date(ctx.clock()).toISOString(),
+      ]),
+    );
+    return rows.map((row) => row.result);
+  });
+
+  /** Whether turns go to the journal (migration 0009): read at the first turn, again after a failed read. */
+  let journal: boolean | undefined;
+  const useJournal = async (): Promise<boolean> => (journal ??= await turnJournalEnabled(ctx.db));
+
+  /** The turn as a journal row's body holds it. */
+  const turnBodyOf = (turn: Turn): TurnBody => ({
+    id: randomUUID(),
+    idempotencyId: turn.inbound.idempotencyId,
+    content: turn.inbound.content,
+    sentAt: turn.inbound.sentAt,
+    replies: turnReplies(turn.outbound),
+    state: turn.state ?? null,
+  });
+
+  /**
+   * The turn as a journal row (migration 0009), in one statement with the other turns made meanwhile, or
+   * `'retry'` when this process does not know the conversation's id: the transaction below then creates
+   * the conversation or finds it.
+   */
+  async function appendInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
+    const conversationId = knownIds.get(hex(keyIndex));
+    if (conversationId === undefined) return 'retry';
+    const index = idempotencyIndexOf(turn.inbound.idempotencyId);
+    const result = await appendGrouped({
+      conversationId,
+      userId: turn.userId,
+      index,
+      epoch: turn.epoch ?? null,
+      body: await sealTurnBody(sealer, index, turnBodyOf(turn)),
+      writer: turn.writer ?? null,
+    });
+    return settle(result, turn, keyIndex, conversationId);
+  }
+
+  /** What a turn statement's answer for one turn means (`parley_record_turn_v2`, `parley_append_turns`). */
+  function settle(
+    result: string,
+    turn: Turn,
+    keyIndex: Uint8Array,
+    conversationId: string,
+  ): RecordTurnResult | 'retry' {
+    if (result === 'recorded') {
+      remember(keyIndex, conversationId);
+      return 'recorded';
+    }
+    if (result === 'duplicate') return 'duplicate';
+    if (result.startsWith('stale ')) {
+      throw new StaleEpochError(conversationId, turn.epoch ?? 0, Number(result.slice(6)));
+    }
+    knownIds.delete(hex(keyIndex));
+    return 'retry';
+  }
 
   /**
    * The turn by `parley_record_turn_v2` (migration 0007), in one statement with the other turns made
@@ -434,19 +587,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         sealed.replies,
       ],
     };
-    const result = await recordGrouped(call).catch(async (error: unknown) => {
-      if (!(error instanceof TurnBatchFailed)) throw error;
-      const [alone] = await callRecordTurn([call]);
-      return alone!;
-    });
-    if (result === 'recorded') {
-      remember(keyIndex, id);
-      return 'recorded';
-    }
-    if (result === 'duplicate') return 'duplicate';
-    if (result.startsWith('stale ')) throw new StaleEpochError(id, turn.epoch ?? 0, Number(result.slice(6)));
-    knownIds.delete(hex(keyIndex));
-    return 'retry';
+    return settle(await recordGrouped(call), turn, keyIndex, id);
   }
 
   return {
@@ -476,11 +617,21 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
           .executeTakeFirst());
       if (row === undefined) return undefined;
       remember(row.conversation_key_index, row.id);
+      // The state is the latest journal turn's, unless a `messages` turn (which updates the row) came later.
+      const { rows: latest } = await sql<{ idempotency_index: Bytes; body: Bytes; newest: boolean }>`
+        select t.idempotency_index, t.body,
+            t.seq > coalesce((select max(m.seq) from messages m where m.conversation_id = t.conversation_id), 0)
+              as newest
+          from turns t where t.conversation_id = ${row.id} order by t.seq desc limit 1`.execute(ctx.db);
+      const journal = latest[0]?.newest ? latest[0] : undefined;
       const base = {
         id: row.id,
         key: await sealer.openText(row.conversation_key, fieldAad(CONVERSATIONS, 'conversation_key', row.id)),
         channel: row.channel,
-        state: await sealer.openJson(row.state, fieldAad(CONVERSATIONS, 'state', row.id)),
+        state:
+          journal === undefined
+            ? await sealer.openJson(row.state, fieldAad(CONVERSATIONS, 'state', row.id))
+            : (await openTurnBody(sealer, journal)).state,
         epoch: int8ToNumber(row.epoch),
         updatedAt: row.updated_at,
       };
@@ -491,7 +642,10 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       validateTurn(turn);
       const keyIndex = indexOf(turn.conversationKey);
       try {
-        const fast = await recordInOneStatement(turn, keyIndex);
+        const inJournal = await useJournal();
+        const fast = inJournal
+          ? await appendInOneStatement(turn, keyIndex)
+          : await recordInOneStatement(turn, keyIndex);
         if (fast !== 'retry') return fast;
         const recorded = await inTransaction(ctx.db, async (trx) => {
           const now = new Date(ctx.clock());
@@ -499,25 +653,28 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
           if (turn.epoch !== undefined && turn.epoch < conversation.epoch) {
             throw new StaleEpochError(conversation.id, turn.epoch, conversation.epoch);
           }
-          if ((await insertTurnRow(trx, conversation.id, turn, now)) === 'duplicate') {
+          const insert = inJournal ? insertJournalRow : insertTurnRow;
+          if ((await insert(trx, conversation.id, turn, now)) === 'duplicate') {
             // Undo the conversation this turn may have created; a duplicate changes nothing.
             throw new DuplicateTurn();
           }
-          if (!conversation.created) {
-            await trx
-              .updateTable('conversations')
-              .set({
+          const epoch = turn.epoch === undefined ? {} : { epoch: turn.epoch };
+          // A journal turn holds the state: the row keeps the one it was created with, and only a newer
+          // epoch is written to it.
+          const update = inJournal
+            ? turn.epoch !== undefined && turn.epoch > conversation.epoch && epoch
+            : {
                 state: await sealer.sealJson(
                   turn.state,
                   fieldAad(CONVERSATIONS, 'state', conversation.id),
                   'state',
                 ),
-                ...(turn.epoch === undefined ? {} : { epoch: turn.epoch }),
+                ...epoch,
                 codec: sealer.codec.id,
                 updated_at: now,
-              })
-              .where('id', '=', conversation.id)
-              .execute();
+              };
+          if (!conversation.created && update) {
+            await trx.updateTable('conversations').set(update).where('id', '=', conversation.id).execute();
           }
           remember(keyIndex, conversation.id);
           return 'recorded' as const;
@@ -537,12 +694,18 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     },
 
     async processedIds(conversationKey) {
-      const rows = await inboundRowsOf(conversationKey)
-        .select('idempotency_index')
-        .limit(MAX_PROCESSED_IDS + 1)
-        .execute();
+      const [legacy, journal] = await Promise.all([
+        inboundRowsOf(conversationKey)
+          .select('idempotency_index')
+          .limit(MAX_PROCESSED_IDS + 1)
+          .execute(),
+        turnsOf(conversationKey)
+          .select('idempotency_index')
+          .limit(MAX_PROCESSED_IDS + 1)
+          .execute(),
+      ]);
       return new ProcessedIds(
-        rows.map((row) => row.idempotency_index),
+        [...legacy, ...journal].map((row) => row.idempotency_index),
         idempotencyIndexOf,
         MAX_PROCESSED_IDS,
       );
@@ -550,6 +713,15 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
 
     async repliesTo(idempotencyId) {
       const index = idempotencyIndexOf(idempotencyId);
+      const turn = await ctx.db
+        .selectFrom('turns')
+        .select(['idempotency_index', 'body'])
+        .where('idempotency_index', '=', index)
+        .executeTakeFirst();
+      if (turn !== undefined) {
+        const { replies } = await openTurnBody(sealer, turn);
+        return replies.map(({ idempotencyId: id, content, sentAt }) => ({ id, content, sentAt }));
+      }
       const inbound = await ctx.db
         .selectFrom('messages')
         .select(['id', 'replies'])
@@ -577,19 +749,30 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     },
 
     async turnLog(conversationKey) {
-      const rows = await inboundRowsOf(conversationKey)
-        .select(['id', 'seq', 'idempotency_id', 'epoch', 'writer', 'created_at'])
-        .orderBy('seq')
-        .execute();
-      return await Promise.all(
-        rows.map(async (row) => ({
-          seq: int8ToNumber(row.seq),
-          idempotencyId: await openIdempotencyId(sealer, row),
-          epoch: row.epoch === null ? undefined : int8ToNumber(row.epoch),
-          writer: row.writer ?? undefined,
-          recordedAt: row.created_at,
-        })),
-      );
+      const [legacy, journal] = await Promise.all([
+        inboundRowsOf(conversationKey)
+          .select(['id', 'seq', 'idempotency_id', 'epoch', 'writer', 'created_at'])
+          .execute(),
+        turnsOf(conversationKey)
+          .select(['seq', 'idempotency_index', 'body', 'epoch', 'writer', 'created_at'])
+          .execute(),
+      ]);
+      const entry = (
+        row: { seq: Int8Read; epoch: Int8Read | null; writer: string | null; created_at: Date },
+        idempotencyId: string,
+      ): TurnLogEntry => ({
+        seq: int8ToNumber(row.seq),
+        idempotencyId,
+        epoch: row.epoch === null ? undefined : int8ToNumber(row.epoch),
+        writer: row.writer ?? undefined,
+        recordedAt: row.created_at,
+      });
+      const entries = await Promise.all([
+        ...legacy.map(async (row) => entry(row, await openIdempotencyId(sealer, row))),
+        ...journal.map(async (row) => entry(row, (await openTurnBody(sealer, row)).idempotencyId)),
+      ]);
+      // Both tables number their rows from one sequence (migration 0009): one order.
+      return entries.sort((a, b) => a.seq - b.seq);
     },
   };
 }

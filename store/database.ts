@@ -9,6 +9,7 @@ export interface Database {
   users: UsersTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  turns: TurnsTable;
   plugin_data: PluginDataTable;
   store_settings: StoreSettingsTable;
 }
@@ -78,6 +79,25 @@ export interface MessagesTable {
   reply_to_index: Bytes | null;
   codec: string;
   sent_at: Date;
+  created_at: Date;
+}
+
+/** The turn journal (migration 0009): a turn is one row, appended. */
+export interface TurnsTable {
+  /** From `messages.seq`'s sequence: one order for a conversation's turns of both tables, commit order. */
+  seq: GeneratedAlways<SelectType<Int8>>;
+  conversation_id: string;
+  /** The user of the turn. */
+  user_id: string;
+  /** Blind index of the inbound message's idempotency id; unique. */
+  idempotency_index: Bytes;
+  /** Fencing epoch of the turn; null when unfenced. */
+  epoch: Int8 | null;
+  /** Who recorded the turn (free text, e.g. a node id); null when not given. */
+  writer: string | null;
+  codec: string;
+  /** Sealed JSON {@link TurnBody} (`store/turn-journal.ts`). */
+  body: Bytes;
   created_at: Date;
 }
 

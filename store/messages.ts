@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import { BlindIndexPurpose } from './blind-index.js';
-import type { Bytes } from './database.js';
+import type { Bytes, Database } from './database.js';
 import { InvalidValueError } from './errors.js';
 import type { FieldSealer } from './field-codec.js';
 import { fieldAad } from './field-codec.js';
 import type { RepositoryContext } from './repository-support.js';
+import { int8ToNumber } from './repository-support.js';
+import { openTurnBody, turnReplies } from './turn-journal.js';
 
 /** A recorded message of a conversation. */
 export interface StoredMessage {
@@ -43,48 +45,57 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
       if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) {
         throw new InvalidValueError('limit', `expected a positive integer, got ${String(limit)}`);
       }
-      const query = ctx.db
-        .selectFrom('messages')
-        .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
-        .where(
-          'conversations.conversation_key_index',
-          '=',
-          blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey),
-        )
-        .select([
-          'messages.id',
-          'messages.direction',
-          'messages.idempotency_id',
-          'messages.content',
-          'messages.replies',
-          'messages.sent_at',
-          'messages.created_at',
-        ]);
-      // The most recent `limit` rows are the first ones in descending order; a row holds a turn's inbound
-      // message and its replies, so they hold at least `limit` messages.
-      const rows =
-        limit === undefined
-          ? await query.orderBy('messages.seq', 'asc').execute()
-          : (await query.orderBy('messages.seq', 'desc').limit(limit).execute()).reverse();
+      const conversationId = (eb: ExpressionBuilder<Database, 'messages' | 'turns'>) =>
+        eb
+          .selectFrom('conversations')
+          .select('id')
+          .where(
+            'conversation_key_index',
+            '=',
+            blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey),
+          );
+      // A row holds a turn's inbound message and its replies, so the most recent `limit` rows of each
+      // table hold at least the most recent `limit` messages.
+      const [legacy, journal] = await Promise.all([
+        ctx.db
+          .selectFrom('messages')
+          .where('conversation_id', '=', conversationId)
+          .select(['id', 'seq', 'direction', 'idempotency_id', 'content', 'replies', 'sent_at', 'created_at'])
+          .$if(limit !== undefined, (query) => query.orderBy('seq', 'desc').limit(limit!))
+          .execute(),
+        ctx.db
+          .selectFrom('turns')
+          .where('conversation_id', '=', conversationId)
+          .select(['seq', 'idempotency_index', 'body', 'created_at'])
+          .$if(limit !== undefined, (query) => query.orderBy('seq', 'desc').limit(limit!))
+          .execute(),
+      ]);
+      // Both tables number their rows from one sequence (migration 0009): one order.
+      const rows = [
+        ...legacy.map((row) => ({ seq: int8ToNumber(row.seq), legacy: row })),
+        ...journal.map((row) => ({ seq: int8ToNumber(row.seq), journal: row })),
+      ].sort((a, b) => a.seq - b.seq);
       const messages: StoredMessage[] = [];
       for (const row of rows) {
+        if ('journal' in row) {
+          const { journal } = row;
+          const { id, idempotencyId, content, sentAt, replies } = await openTurnBody(sealer, journal);
+          const createdAt = journal.created_at;
+          messages.push({ id, direction: 'inbound', idempotencyId, content, sentAt, createdAt });
+          for (const reply of replies) messages.push({ ...reply, direction: 'outbound', createdAt });
+          continue;
+        }
+        const { legacy } = row;
         messages.push({
-          id: row.id,
-          direction: row.direction,
-          idempotencyId: await openIdempotencyId(sealer, row),
-          content: await openContent(sealer, row),
-          sentAt: row.sent_at.getTime(),
-          createdAt: row.created_at,
+          id: legacy.id,
+          direction: legacy.direction,
+          idempotencyId: await openIdempotencyId(sealer, legacy),
+          content: await openContent(sealer, legacy),
+          sentAt: legacy.sent_at.getTime(),
+          createdAt: legacy.created_at,
         });
-        for (const reply of await openReplies(sealer, row)) {
-          messages.push({
-            id: reply.id,
-            direction: 'outbound',
-            idempotencyId: reply.idempotencyId,
-            content: reply.content,
-            sentAt: reply.sentAt,
-            createdAt: row.created_at,
-          });
+        for (const reply of await openReplies(sealer, legacy)) {
+          messages.push({ ...reply, direction: 'outbound', createdAt: legacy.created_at });
         }
       }
       return limit === undefined ? messages : messages.slice(-limit);
@@ -109,13 +120,7 @@ export function sealReplies(
   replies: ReadonlyArray<{ readonly id: string; readonly content: unknown; readonly sentAt: number }>,
 ): Uint8Array | Promise<Uint8Array> | null {
   if (replies.length === 0) return null;
-  const sealed: TurnReply[] = replies.map((reply) => ({
-    id: randomUUID(),
-    idempotencyId: reply.id,
-    content: reply.content,
-    sentAt: reply.sentAt,
-  }));
-  return sealer.sealJson(sealed, fieldAad('messages', 'replies', rowId), 'replies');
+  return sealer.sealJson(turnReplies(replies), fieldAad('messages', 'replies', rowId), 'replies');
 }
 
 /** The opened replies of an inbound `messages` row (empty when it has none). */

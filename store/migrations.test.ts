@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Kysely, sql } from 'kysely';
 import type { StoreLocation } from '../test/testkit/index.js';
 import { storeBackends } from '../test/testkit/index.js';
-import { createStore, plainCodec, StoreMigrationError } from './index.js';
+import { createStore, plainCodec, StoreMigrationError, type Store } from './index.js';
 import type { Database, MigrationContext } from './internal.js';
 import {
   appliedMigrations,
@@ -20,7 +20,7 @@ import {
   openDialect,
 } from './internal.js';
 
-const TABLES = ['conversations', 'messages', 'plugin_data', 'store_settings', 'users'];
+const TABLES = ['conversations', 'messages', 'plugin_data', 'store_settings', 'turns', 'users'];
 
 const plainMigrationContext: MigrationContext = {
   sealer: new FieldSealer(plainCodec),
@@ -328,6 +328,87 @@ for (const backend of storeBackends) {
       assert.deepEqual(await store.conversations.repliesTo(`${session}:m7`), [
         { id: `${session}:m7#0`, content: 'a7', sentAt: 7_500 },
       ]);
+    });
+
+    it('migrations - 0009: a store made before it records turns the old way until use-turn-journal, and reads both kinds as one', async () => {
+      await using location = await backend.createLocation();
+      let legacy!: Awaited<ReturnType<typeof writeRowsOf0001>>;
+      await atMigration(location, '0001_initial', async (db) => {
+        legacy = await writeRowsOf0001(db, 4);
+      });
+      const { conversationKey, session, userId } = legacy;
+      const turn = (n: number) => ({
+        conversationKey,
+        channel: 'web',
+        userId,
+        state: { n },
+        inbound: { idempotencyId: `${session}:m${n}`, content: `q${n}`, sentAt: n * 1000 },
+        outbound: [{ id: `${session}:m${n}#0`, content: `a${n}`, sentAt: n * 1000 + 500 }],
+      });
+      const count = async (store: Store, table: 'messages' | 'turns') =>
+        Number(
+          (await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(databaseOf(store)))
+            .rows[0]!.n,
+        );
+      {
+        await using store = await createStore(location.options);
+        assert.equal(await store.conversations.recordTurn(turn(5)), 'recorded');
+        assert.deepEqual([await count(store, 'messages'), await count(store, 'turns')], [5, 0]);
+        assert.equal(await store.useTurnJournal(), true);
+        assert.equal(await store.useTurnJournal(), false);
+        // A running node takes it up at its next start.
+        assert.equal(await store.conversations.recordTurn(turn(6)), 'recorded');
+        assert.deepEqual([await count(store, 'messages'), await count(store, 'turns')], [6, 0]);
+      }
+      {
+        await using store = await createStore(location.options);
+        assert.equal(await store.conversations.recordTurn(turn(7)), 'recorded');
+        assert.deepEqual([await count(store, 'messages'), await count(store, 'turns')], [6, 1]);
+        assert.deepEqual((await store.conversations.load(conversationKey))?.state, { n: 7 });
+        // An id recorded the old way is a duplicate for the journal too, whichever way the turn goes in.
+        assert.equal(await store.conversations.recordTurn(turn(5)), 'duplicate');
+        assert.equal(await store.conversations.recordTurn(turn(7)), 'duplicate');
+        for (const n of [1, 5, 6, 7]) {
+          assert.equal(await store.conversations.hasProcessed(`${session}:m${n}`), true, `m${n}`);
+          assert.equal(
+            (await store.conversations.processedIds(conversationKey)).mayHave(`${session}:m${n}`),
+            true,
+          );
+        }
+        assert.equal(await store.conversations.hasProcessed(`${session}:m9`), false);
+        assert.deepEqual(
+          (await store.conversations.turnLog(conversationKey)).map((entry) => entry.idempotencyId),
+          [1, 3, 5, 6, 7].map((n) => `${session}:m${n}`),
+        );
+        const messages = await store.messages.listByConversation(conversationKey);
+        assert.deepEqual(
+          messages.map(({ direction, content }) => `${direction} ${String(content)}`),
+          [
+            'inbound text 1',
+            'outbound text 2',
+            'inbound text 3',
+            'outbound text 4',
+            ...[5, 6, 7].flatMap((n) => [`inbound q${n}`, `outbound a${n}`]),
+          ],
+        );
+        assert.deepEqual(
+          (await store.messages.listByConversation(conversationKey, { limit: 3 })).map((m) => m.content),
+          ['a6', 'q7', 'a7'],
+        );
+        assert.deepEqual(await store.conversations.repliesTo(`${session}:m7`), turn(7).outbound);
+        assert.deepEqual(await store.conversations.repliesTo(`${session}:m6`), turn(6).outbound);
+        // As a node that has not restarted since: a turn recorded the old way after a journal turn.
+        await sql`delete from store_settings where name = 'turn_journal'`.execute(databaseOf(store));
+      }
+      {
+        await using store = await createStore(location.options);
+        assert.equal(await store.conversations.recordTurn(turn(8)), 'recorded');
+        assert.deepEqual([await count(store, 'messages'), await count(store, 'turns')], [7, 1]);
+        assert.deepEqual((await store.conversations.load(conversationKey))?.state, { n: 8 });
+      }
+      // A store made now records in the journal from the start.
+      await using fresh = await backend.open();
+      assert.equal(await fresh.useTurnJournal(), false);
     });
 
     it('migrations - 0002 refuses rows sealed by another codec and leaves the database at 0001', async () => {

@@ -15,6 +15,7 @@ import type { RepositoryContext } from './repository-support.js';
 import type { StoreOptions } from './store-options.js';
 import { compileStoreOptions } from './store-options.js';
 import { inTransaction } from './transaction.js';
+import { enableTurnJournal } from './turn-journal.js';
 import type { UserRepository } from './users.js';
 import { createUserRepository } from './users.js';
 
@@ -41,6 +42,12 @@ export interface Store extends AsyncDisposable {
    * ```
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Makes the store record turns in the journal (migration 0009) from now on; false when it already did.
+   * A store made by this version does from the start. Run it on an older one (`parley store
+   * use-turn-journal`) once every node runs this version: nodes take it up at their next start.
+   */
+  useTurnJournal(): Promise<boolean>;
   /** Cheap round trip for readiness checks; rejects when the database is unreachable. */
   ping(): Promise<void>;
   /** The engine underneath. */
@@ -133,6 +140,10 @@ export class StoreImpl implements Store {
     return await inTransaction(this.ctx.db, (trx) =>
       fn(new StoreImpl({ ...this.ctx, db: trx }, this.backend, undefined)),
     );
+  }
+
+  useTurnJournal(): Promise<boolean> {
+    return enableTurnJournal(this.ctx.db);
   }
 
   async ping(): Promise<void> {

@@ -11,6 +11,7 @@ import * as inlineConversationState from './0005_inline_conversation_state.js';
 import * as messageDirectionEnum from './0006_message_direction_enum.js';
 import * as repliesInTurnRow from './0007_replies_in_turn_row.js';
 import * as processedLookup from './0008_processed_lookup.js';
+import * as turnJournal from './0009_turn_journal.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -31,6 +32,7 @@ export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migr
   '0006_message_direction_enum': () => messageDirectionEnum,
   '0007_replies_in_turn_row': () => repliesInTurnRow,
   '0008_processed_lookup': () => processedLookup,
+  '0009_turn_journal': () => turnJournal,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
