@@ -263,10 +263,34 @@ export const MAX_PROCESSED_IDS = 100_000;
 /** Conversation ids remembered by key index (hex), so a turn can be recorded in one round trip. */
 const KNOWN_IDS = 10_000;
 
+/** Inbound ids whose blind index is remembered: more than the turns a node has in flight. */
+const RECENT_INBOUND_IDS = 1024;
+
+/**
+ * `compute`, remembering its answers for the last `size` values asked. The answers are shared: callers
+ * must not change them.
+ */
+function remembered(size: number, compute: (value: string) => Uint8Array): (value: string) => Uint8Array {
+  const answers = new Map<string, Uint8Array>();
+  return (value) => {
+    let answer = answers.get(value);
+    if (answer === undefined) {
+      answer = compute(value);
+      answers.set(value, answer);
+      if (answers.size > size) answers.delete(answers.keys().next().value!);
+    }
+    return answer;
+  };
+}
+
 export function createConversationRepository(ctx: RepositoryContext): ConversationRepository {
   const { sealer, blindIndex } = ctx;
-  const indexOf = (key: string) => blindIndex.compute(BlindIndexPurpose.ConversationKey, key);
-  const idempotencyIndexOf = (id: string) => blindIndex.compute(BlindIndexPurpose.IdempotencyId, id);
+  // An HMAC is ~2-3 µs, most of it setting up the key. A turn needs its conversation key's index and its
+  // inbound id's (asked for by the actor's `ProcessedIds` check, the record and the `add` after it).
+  const indexOf = remembered(KNOWN_IDS, (key) => blindIndex.compute(BlindIndexPurpose.ConversationKey, key));
+  const idempotencyIndexOf = remembered(RECENT_INBOUND_IDS, (id) =>
+    blindIndex.compute(BlindIndexPurpose.IdempotencyId, id),
+  );
   /** The sealed columns of turn row `id` (migration 0007): one place for their aad, for both paths. */
   const sealTurnRow = async (id: string, turn: Turn) => ({
     idempotencyId: await sealer.sealText(

@@ -83,6 +83,27 @@ describe('plugin host', () => {
     assert.ok(signal.reason instanceof PluginTimeoutError);
   });
 
+  it('host - a handler that first reads its signal after the timeout finds it aborted', async () => {
+    let late: AbortSignal | undefined;
+    const host = createPluginHost({
+      plugins: [
+        plugin('slow', {
+          'slow.late': async (_request, context) => {
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            late = context.signal;
+            return { text: 'too late' };
+          },
+        }),
+      ],
+      storageFor: noStorage,
+      callTimeoutMs: 20,
+    });
+    await assert.rejects(host.invoke(skillRequest('slow.late')), PluginTimeoutError);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.equal(late?.aborted, true);
+    assert.ok(late.reason instanceof PluginTimeoutError);
+  });
+
   it('host - a skill that outlives its timeout can no longer touch its storage', async () => {
     const storage = memoryStorage();
     let lateWrite: Promise<void> | undefined;

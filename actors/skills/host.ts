@@ -82,23 +82,32 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     const handler = plugin.handlers[request.intent];
     if (!handler) throw new UnknownIntentError(request.intent);
 
-    const controller = new AbortController();
+    // Why the call was abandoned (it timed out), once it was. The signal is made only for a handler that
+    // reads it: an AbortSignal is an EventTarget, a few µs to make, and most handlers never look.
+    const call: { abandoned?: Error; controller?: AbortController } = {};
     const storage = route.storage
       ? compiled.storageFor(plugin.name, request.user.id)
       : deniedStorage(plugin.name);
     const context: SkillContext = {
-      storage: untilAborted(storage, controller.signal),
+      storage: untilAbandoned(storage, call),
       now: () => compiled.now(),
       config: route.config,
       catalog,
-      signal: controller.signal,
+      get signal() {
+        if (call.controller === undefined) {
+          call.controller = new AbortController();
+          if (call.abandoned) call.controller.abort(call.abandoned);
+        }
+        return call.controller.signal;
+      },
     };
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const error = new PluginTimeoutError(plugin.name, request.intent, compiled.callTimeoutMs);
-        controller.abort(error);
+        call.abandoned = error;
+        call.controller?.abort(error);
         reject(error);
       }, compiled.callTimeoutMs);
     });
@@ -183,9 +192,9 @@ function toTexts(result: unknown, plugin: string, intent: string): string[] {
  * Storage that refuses once the call was abandoned (timed out), so a skill that outlives its turn
  * cannot change what the person was told did not happen.
  */
-function untilAborted(storage: PluginStorage, signal: AbortSignal): PluginStorage {
+function untilAbandoned(storage: PluginStorage, call: { readonly abandoned?: Error }): PluginStorage {
   const guard = <T>(operation: () => Promise<T>): Promise<T> =>
-    signal.aborted ? Promise.reject(signal.reason as Error) : operation();
+    call.abandoned ? Promise.reject(call.abandoned) : operation();
   return {
     get: (key) => guard(() => storage.get(key)),
     set: (key, value) => guard(() => storage.set(key, value)),

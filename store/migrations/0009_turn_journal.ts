@@ -83,16 +83,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           where f.raises and c.id = f.conversation_id
       )
       select coalesce(array_agg(i.idempotency_index), '{}') into v_recorded from inserted i;
-      -- A fresh snapshot: a claim that refused a turn above has committed, so its epoch is seen here.
+      -- Why a turn was not recorded, read in a fresh snapshot: a claim that refused it has committed, so
+      -- its epoch is seen here. Unknown conversation: 'retry'.
       return query
         select case
             when t.i = any(v_recorded) then 'recorded'
-            when c.id is null then 'retry'
-            when t.e is not null and c.epoch > t.e then 'stale ' || c.epoch
-            else 'duplicate'
+            else coalesce(
+              (select case when t.e is not null and c.epoch > t.e then 'stale ' || c.epoch else 'duplicate' end
+                from conversations c where c.id = t.cid),
+              'retry')
           end
         from unnest(p_indexes, p_conversation_ids, p_epochs) with ordinality as t(i, cid, e, n)
-          left join conversations c on c.id = t.cid
         order by t.n;
     end
     $$`.execute(db);
