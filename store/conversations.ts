@@ -181,10 +181,12 @@ const APPEND_TURNS_STATEMENT = prepared(
 
 /**
  * Most turns in one statement. Turns that arrive while {@link TURN_STATEMENTS_IN_FLIGHT} statements run
- * go together in the next: one statement, one commit and one WAL flush for all of them.
+ * go together in the next: one statement, one commit and one WAL flush for all of them. One in flight
+ * makes the batches largest: with three nodes sharing one Postgres, paired against two in flight,
+ * 3,838 -> 4,282 messages/s (one node: 4,860 -> 4,939). A turn that finds none running goes at once.
  */
 const TURN_BATCH = 64;
-const TURN_STATEMENTS_IN_FLIGHT = 2;
+const TURN_STATEMENTS_IN_FLIGHT = 1;
 
 /** `parley_record_turn_v2`'s parameters (migration 0007): name and type, in order. */
 const TURN_PARAMETERS = [

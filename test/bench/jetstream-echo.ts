@@ -47,7 +47,7 @@ function durably(pool: pg.Pool, then: (msg: JsMsg) => void): (msg: JsMsg) => voi
       await insertAll(pool, batch);
       return batch;
     },
-    { maxBatch: 64, maxInFlight: 2 },
+    { maxBatch: 64, maxInFlight: 1 },
   );
   return (msg) => void insert(msg).then(then, () => msg.nak());
 }
