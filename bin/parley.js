@@ -2,9 +2,6 @@
 // The `parley` command. Parley runs from its TypeScript sources, each transformed as it is imported
 // (`typescript-hooks.mjs`), so plugins written in TypeScript load the same way as the core and there is
 // no build step between an edit and a run.
-import { register } from 'node:module';
+import './register.mjs';
 
-register('./typescript-hooks.mjs', import.meta.url);
-// Stack traces point into the TypeScript sources.
-process.setSourceMapsEnabled(true);
 await import('../app/main.ts');

@@ -69,6 +69,8 @@ const SLICE_MS = MEASURE_MS / ROUNDS;
 const WARMUP_MS = 3000;
 const FAILOVER_RUNS = 3;
 const ECHO = fileURLToPath(new URL('./jetstream-echo.ts', import.meta.url));
+/** How this benchmark and its echo run TypeScript: as `parley` does (`bin/parley.js`). */
+const REGISTER_HOOKS = fileURLToPath(new URL('../../bin/register.mjs', import.meta.url));
 
 interface Row {
   readonly setup: string;
@@ -268,7 +270,7 @@ async function startRawJetStream(
         : { filter_subject: `${prefix}.in.${s}`, deliver_policy: DeliverPolicy.All, max_ack_pending: 256 }),
     });
   }
-  const echo = spawn(process.execPath, ['--import', 'tsx', ECHO, natsUrl, inStream, ...consumers], {
+  const echo = spawn(process.execPath, ['--import', REGISTER_HOOKS, ECHO, natsUrl, inStream, ...consumers], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: layout === 'durable' ? { ...process.env, ECHO_DATABASE_URL: databaseUrl } : process.env,
   });

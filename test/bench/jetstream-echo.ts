@@ -4,7 +4,7 @@
  * core node does (publish the answer to the subject in its `Parley-Reply-To` header through JetStream,
  * deduplicated, then ack), with no actors, model or store behind it.
  *
- *   node --import tsx test/bench/jetstream-echo.ts <nats-url> <stream> <consumer>...
+ *   node --import ./bin/register.mjs test/bench/jetstream-echo.ts <nats-url> <stream> <consumer>...
  *
  * With `ECHO_DATABASE_URL` set, it is the durable echo: before answering, each message is inserted into a
  * Postgres table keyed by its `Nats-Msg-Id` (`bench_echo_messages`, made if missing). Messages that arrive
