@@ -121,8 +121,10 @@ export interface ConversationRepository {
   /** The conversation addressed by `conversationKey`, or `undefined` before its first recorded turn. */
   load(conversationKey: string, options?: LoadOptions): Promise<ConversationRecord | undefined>;
   /**
-   * Records a turn in one transaction: creates or updates the conversation, stores its state, and inserts
-   * the inbound message and the replies. Race-safe: of concurrent turns with one inbound idempotency id,
+   * Records a turn in one transaction: creates the conversation at its first turn, and appends the inbound
+   * message, the replies and the state after them as one journal row (migration 0009; a store made by an
+   * earlier version, until `useTurnJournal`: updates the conversation's state and inserts a `messages`
+   * row). Race-safe: of concurrent turns with one inbound idempotency id,
    * exactly one is recorded. Concurrent calls may share a statement and its commit; each gets its own
    * answer, and a failing turn fails alone.
    * @throws StaleEpochError when `turn.epoch` is lower than the stored epoch (nothing is written)
@@ -306,27 +308,21 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
     ),
     replies: await sealReplies(sealer, id, turn.outbound),
   });
+  /** The id of the conversation addressed by `conversationKey`, as a subquery. */
+  const idOf = (conversationKey: string) =>
+    ctx.db
+      .selectFrom('conversations')
+      .select('id')
+      .where('conversation_key_index', '=', indexOf(conversationKey));
   /** The `messages` rows of a conversation's inbound messages (each a turn since migration 0007). */
   const inboundRowsOf = (conversationKey: string) =>
     ctx.db
       .selectFrom('messages')
-      .where('conversation_id', '=', (eb) =>
-        eb
-          .selectFrom('conversations')
-          .select('id')
-          .where('conversation_key_index', '=', indexOf(conversationKey)),
-      )
+      .where('conversation_id', '=', idOf(conversationKey))
       .where('direction', '=', 'inbound');
   /** A conversation's journal turns (migration 0009). */
   const turnsOf = (conversationKey: string) =>
-    ctx.db
-      .selectFrom('turns')
-      .where('conversation_id', '=', (eb) =>
-        eb
-          .selectFrom('conversations')
-          .select('id')
-          .where('conversation_key_index', '=', indexOf(conversationKey)),
-      );
+    ctx.db.selectFrom('turns').where('conversation_id', '=', idOf(conversationKey));
   // A conversation's id never changes while its row lives; a stale entry (the row was deleted with its
   // user) only sends a turn down the transaction path, which finds out.
   const knownIds = new Map<string, string>();
@@ -522,8 +518,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   });
 
   /** Whether turns go to the journal (migration 0009): read at the first turn, again after a failed read. */
-  let journal: boolean | undefined;
-  const useJournal = async (): Promise<boolean> => (journal ??= await turnJournalEnabled(ctx.db));
+  let journalEnabled: boolean | undefined;
+  const useJournal = async (): Promise<boolean> => (journalEnabled ??= await turnJournalEnabled(ctx.db));
 
   /** The turn as a journal row's body holds it. */
   const turnBodyOf = (turn: Turn): TurnBody => ({
@@ -649,15 +645,15 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
             t.seq > coalesce((select max(m.seq) from messages m where m.conversation_id = t.conversation_id), 0)
               as newest
           from turns t where t.conversation_id = ${row.id} order by t.seq desc limit 1`.execute(ctx.db);
-      const journal = latest[0]?.newest ? latest[0] : undefined;
+      const latestTurn = latest[0]?.newest ? latest[0] : undefined;
       const base = {
         id: row.id,
         key: await sealer.openText(row.conversation_key, fieldAad(CONVERSATIONS, 'conversation_key', row.id)),
         channel: row.channel,
         state:
-          journal === undefined
+          latestTurn === undefined
             ? await sealer.openJson(row.state, fieldAad(CONVERSATIONS, 'state', row.id))
-            : (await openTurnBody(sealer, journal)).state,
+            : (await openTurnBody(sealer, latestTurn)).state,
         epoch: int8ToNumber(row.epoch),
         updatedAt: row.updated_at,
       };
@@ -684,23 +680,24 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
             // Undo the conversation this turn may have created; a duplicate changes nothing.
             throw new DuplicateTurn();
           }
-          const epoch = turn.epoch === undefined ? {} : { epoch: turn.epoch };
-          // A journal turn holds the state: the row keeps the one it was created with, and only a newer
-          // epoch is written to it.
-          const update = inJournal
-            ? turn.epoch !== undefined && turn.epoch > conversation.epoch && epoch
-            : {
+          const row = trx.updateTable('conversations').where('id', '=', conversation.id);
+          // A new row holds this turn's state and epoch already.
+          if (!conversation.created && !inJournal) {
+            await row
+              .set({
                 state: await sealer.sealJson(
                   turn.state,
                   fieldAad(CONVERSATIONS, 'state', conversation.id),
                   'state',
                 ),
-                ...epoch,
+                ...(turn.epoch === undefined ? {} : { epoch: turn.epoch }),
                 codec: sealer.codec.id,
                 updated_at: now,
-              };
-          if (!conversation.created && update) {
-            await trx.updateTable('conversations').set(update).where('id', '=', conversation.id).execute();
+              })
+              .execute();
+          } else if (!conversation.created && turn.epoch !== undefined && turn.epoch > conversation.epoch) {
+            // A journal turn holds the state; the row only takes a newer epoch, as a claim would.
+            await row.set({ epoch: turn.epoch }).execute();
           }
           remember(keyIndex, conversation.id);
           return 'recorded' as const;

@@ -1,6 +1,5 @@
-import type { ExpressionBuilder } from 'kysely';
 import { BlindIndexPurpose } from './blind-index.js';
-import type { Bytes, Database } from './database.js';
+import type { Bytes } from './database.js';
 import { InvalidValueError } from './errors.js';
 import type { FieldSealer } from './field-codec.js';
 import { fieldAad } from './field-codec.js';
@@ -45,15 +44,14 @@ export function createMessageRepository(ctx: RepositoryContext): MessageReposito
       if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) {
         throw new InvalidValueError('limit', `expected a positive integer, got ${String(limit)}`);
       }
-      const conversationId = (eb: ExpressionBuilder<Database, 'messages' | 'turns'>) =>
-        eb
-          .selectFrom('conversations')
-          .select('id')
-          .where(
-            'conversation_key_index',
-            '=',
-            blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey),
-          );
+      const conversationId = ctx.db
+        .selectFrom('conversations')
+        .select('id')
+        .where(
+          'conversation_key_index',
+          '=',
+          blindIndex.compute(BlindIndexPurpose.ConversationKey, conversationKey),
+        );
       // A row holds a turn's inbound message and its replies, so the most recent `limit` rows of each
       // table hold at least the most recent `limit` messages.
       const [legacy, journal] = await Promise.all([
