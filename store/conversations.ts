@@ -264,7 +264,7 @@ class DuplicateTurn extends Error {
 /** Most inbound ids {@link ConversationRepository.processedIds} keeps for one conversation (~3 MB). */
 export const MAX_PROCESSED_IDS = 100_000;
 
-/** Conversation ids remembered by key index (hex), so a turn can be recorded in one round trip. */
+/** Conversation ids remembered by conversation key, so a turn can be recorded in one round trip. */
 const KNOWN_IDS = 10_000;
 
 /** Inbound ids whose blind index is remembered: more than the turns a node has in flight. */
@@ -324,12 +324,12 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
   const turnsOf = (conversationKey: string) =>
     ctx.db.selectFrom('turns').where('conversation_id', '=', idOf(conversationKey));
   // A conversation's id never changes while its row lives; a stale entry (the row was deleted with its
-  // user) only sends a turn down the transaction path, which finds out.
+  // user) only sends a turn down the transaction path, which finds out. Keyed by conversation key, as
+  // `indexOf` remembers its index.
   const knownIds = new Map<string, string>();
-  const remember = (keyIndex: Uint8Array, id: string): void => {
-    const key = hex(keyIndex);
-    knownIds.delete(key);
-    knownIds.set(key, id);
+  const remember = (conversationKey: string, id: string): void => {
+    knownIds.delete(conversationKey);
+    knownIds.set(conversationKey, id);
     if (knownIds.size > KNOWN_IDS) knownIds.delete(knownIds.keys().next().value!);
   };
 
@@ -536,8 +536,8 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
    * `'retry'` when this process does not know the conversation's id: the transaction below then creates
    * the conversation or finds it.
    */
-  async function appendInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
-    const conversationId = knownIds.get(hex(keyIndex));
+  async function appendInOneStatement(turn: Turn): Promise<RecordTurnResult | 'retry'> {
+    const conversationId = knownIds.get(turn.conversationKey);
     if (conversationId === undefined) return 'retry';
     const index = idempotencyIndexOf(turn.inbound.idempotencyId);
     const result = await appendGrouped({
@@ -548,25 +548,20 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       body: await sealTurnBody(sealer, index, turnBodyOf(turn)),
       writer: turn.writer ?? null,
     });
-    return settle(result, turn, keyIndex, conversationId);
+    return settle(result, turn, conversationId);
   }
 
   /** What a turn statement's answer for one turn means (`parley_record_turn_v2`, `parley_append_turns`). */
-  function settle(
-    result: string,
-    turn: Turn,
-    keyIndex: Uint8Array,
-    conversationId: string,
-  ): RecordTurnResult | 'retry' {
+  function settle(result: string, turn: Turn, conversationId: string): RecordTurnResult | 'retry' {
     if (result === 'recorded') {
-      remember(keyIndex, conversationId);
+      remember(turn.conversationKey, conversationId);
       return 'recorded';
     }
     if (result === 'duplicate') return 'duplicate';
     if (result.startsWith('stale ')) {
       throw new StaleEpochError(conversationId, turn.epoch ?? 0, Number(result.slice(6)));
     }
-    knownIds.delete(hex(keyIndex));
+    knownIds.delete(turn.conversationKey);
     return 'retry';
   }
 
@@ -576,7 +571,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
    * it (yet): then the transaction below does it.
    */
   async function recordInOneStatement(turn: Turn, keyIndex: Uint8Array): Promise<RecordTurnResult | 'retry'> {
-    const known = knownIds.get(hex(keyIndex));
+    const known = knownIds.get(turn.conversationKey);
     const id = known ?? randomUUID();
     // Times go as ISO strings: node-postgres formats a Date by hand, a few µs each on a busy node.
     const now = new Date(ctx.clock()).toISOString();
@@ -609,7 +604,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
         sealed.replies,
       ],
     };
-    return settle(await recordGrouped(call), turn, keyIndex, id);
+    return settle(await recordGrouped(call), turn, id);
   }
 
   return {
@@ -638,7 +633,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
           .where('conversation_key_index', '=', keyIndex)
           .executeTakeFirst());
       if (row === undefined) return undefined;
-      remember(row.conversation_key_index, row.id);
+      remember(conversationKey, row.id);
       // The state is the latest journal turn's, unless a `messages` turn (which updates the row) came later.
       const { rows: latest } = await sql<{ idempotency_index: Bytes; body: Bytes; newest: boolean }>`
         select t.idempotency_index, t.body,
@@ -666,7 +661,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
       try {
         const inJournal = await useJournal();
         const fast = inJournal
-          ? await appendInOneStatement(turn, keyIndex)
+          ? await appendInOneStatement(turn)
           : await recordInOneStatement(turn, keyIndex);
         if (fast !== 'retry') return fast;
         const recorded = await inTransaction(ctx.db, async (trx) => {
@@ -699,7 +694,7 @@ export function createConversationRepository(ctx: RepositoryContext): Conversati
             // A journal turn holds the state; the row only takes a newer epoch, as a claim would.
             await row.set({ epoch: turn.epoch }).execute();
           }
-          remember(keyIndex, conversation.id);
+          remember(turn.conversationKey, conversation.id);
           return 'recorded' as const;
         });
         return recorded;
