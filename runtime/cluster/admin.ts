@@ -42,8 +42,8 @@ export async function readClusterStatus(
   const count = async (stream: string): Promise<number> =>
     (await jsm.streams.info(stream).catch(() => undefined))?.state.messages ?? 0;
   return {
-    nodes: await readNodes(nodes, leaseTtlMs),
-    leases: await readLeases(leases, leaseTtlMs),
+    nodes: await readNodes(nodes, jsm, leaseTtlMs),
+    leases: await readLeases(leases, jsm, leaseTtlMs),
     inbound: await count(names.inStream),
     deadLetters: await count(names.deadStream),
   };

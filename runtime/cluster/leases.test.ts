@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startNatsServer, type TestNatsServer } from '../../test/testkit/index.js';
 import { assignShards } from '../internal.js';
@@ -52,9 +53,11 @@ describe('cluster - shard assignment', () => {
 describe('cluster - leases in NATS KV', () => {
   let nats: TestNatsServer;
   let nc: NatsConnection;
+  let jsm: JetStreamManager;
   before(async () => {
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url });
+    jsm = await jetstreamManager(nc);
   });
   after(async () => {
     await nc.close();
@@ -93,6 +96,7 @@ describe('cluster - leases in NATS KV', () => {
       const manager = new LeaseManager({
         leases: slowLeases,
         nodes,
+        jsm,
         nodeId: 'node-a',
         shards: 2,
         leaseTtlMs: 30_000,
@@ -143,6 +147,7 @@ describe('cluster - leases in NATS KV', () => {
     const manager = new LeaseManager({
       leases: cutLeases,
       nodes,
+      jsm,
       nodeId: 'node-cut',
       shards: 1,
       leaseTtlMs: 2000,
@@ -201,7 +206,7 @@ describe('cluster - leases in NATS KV', () => {
       await Promise.all(
         Array.from({ length: 4 }, async () => {
           while (Date.now() < until) {
-            const views = await readNodes(nodes, 60_000, 3000);
+            const views = await readNodes(nodes, jsm, 60_000, 3000);
             reads++;
             for (const view of views) assert.ok(written.has(view.node), `${view.node} was written`);
           }
@@ -210,4 +215,53 @@ describe('cluster - leases in NATS KV', () => {
       assert.ok(reads > 20, `${reads} reads`);
     },
   );
+
+  it('leases - rounds of balancing leave no consumer behind on the buckets', async () => {
+    // Each round reads both buckets whole. A read that made a consumer (as `KV.keys()` does) would leave it
+    // on the server for its inactivity threshold (minutes): hundreds a node, every write to the bucket
+    // then signalling each of them.
+    const kvm = new Kvm(nc);
+    const leases = await kvm.create('test_leases_rounds', { ttl: 30_000, history: 1 });
+    const nodes = await kvm.create('test_nodes_rounds', { ttl: 30_000, history: 1 });
+    const manager = new LeaseManager({
+      leases,
+      nodes,
+      jsm,
+      nodeId: 'node-rounds',
+      shards: 4,
+      leaseTtlMs: 30_000,
+      renewIntervalMs: 50,
+      takesShards: true,
+      shardClaim: (shard) => ({
+        key: shardKey(shard),
+        acquired: () => Promise.resolve(),
+        releasing: () => Promise.resolve(),
+        lost: () => Promise.resolve(),
+      }),
+      logger: silentLogger,
+    });
+    await manager.start();
+    try {
+      await sleep(1000); // about 20 rounds
+      assert.deepEqual(
+        manager
+          .held()
+          .map((lease) => lease.key)
+          .sort(),
+        [0, 1, 2, 3].map(shardKey),
+      );
+      const views = await readNodes(nodes, jsm, 30_000);
+      assert.deepEqual(
+        views.map((view) => view.node),
+        ['node-rounds'],
+      );
+      for (const stream of ['KV_test_leases_rounds', 'KV_test_nodes_rounds']) {
+        const consumers = [];
+        for await (const info of jsm.consumers.list(stream)) consumers.push(info.name);
+        assert.deepEqual(consumers, [], `no consumer left on ${stream}`);
+      }
+    } finally {
+      manager.stop();
+    }
+  });
 });

@@ -12,6 +12,7 @@
  *   `ceil(shards / nodes)` each), takes the free shards assigned to it and releases the ones assigned to
  *   others. Nodes announce themselves in a second bucket with the same `max_age`.
  */
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { RuntimeLogger } from '../logger.js';
 import { fnv1a32 } from '../sharding.js';
@@ -65,6 +66,8 @@ interface HeldLease {
 export interface LeaseManagerOptions {
   readonly leases: KV;
   readonly nodes: KV;
+  /** Lists the buckets' keys (see `listKeys`). */
+  readonly jsm: JetStreamManager;
   readonly nodeId: string;
   readonly shards: number;
   readonly leaseTtlMs: number;
@@ -339,22 +342,33 @@ export class LeaseManager {
   // Bounded by the renew interval: the next round's renewals wait for this one, so a read that hangs
   // (it happened under load: the key listing's consumer went quiet) must not stop them.
   #readLeases(): Promise<Map<string, LeaseView>> {
-    return readLeases(this.#options.leases, this.#options.leaseTtlMs, this.#options.renewIntervalMs);
+    return readLeases(
+      this.#options.leases,
+      this.#options.jsm,
+      this.#options.leaseTtlMs,
+      this.#options.renewIntervalMs,
+    );
   }
 
   #readNodes(): Promise<NodeView[]> {
-    return readNodes(this.#options.nodes, this.#options.leaseTtlMs, this.#options.renewIntervalMs);
+    return readNodes(
+      this.#options.nodes,
+      this.#options.jsm,
+      this.#options.leaseTtlMs,
+      this.#options.renewIntervalMs,
+    );
   }
 }
 
 /** The live leases in a bucket (entries older than the lease time are about to expire and left out). */
 export async function readLeases(
   bucket: KV,
+  jsm: JetStreamManager,
   leaseTtlMs: number,
   timeoutMs = READ_TIMEOUT_MS,
 ): Promise<Map<string, LeaseView>> {
   const views = new Map<string, LeaseView>();
-  for (const entry of await readAll(bucket, timeoutMs)) {
+  for (const entry of await readAll(bucket, jsm, timeoutMs)) {
     if (Date.now() - entry.created.getTime() > leaseTtlMs) continue;
     const { node } = entry.json<{ node: string }>();
     views.set(entry.key, { key: entry.key, node, revision: entry.revision, writtenAt: entry.created });
@@ -365,11 +379,12 @@ export async function readLeases(
 /** The nodes that announced themselves within the lease time. */
 export async function readNodes(
   bucket: KV,
+  jsm: JetStreamManager,
   leaseTtlMs: number,
   timeoutMs = READ_TIMEOUT_MS,
 ): Promise<NodeView[]> {
   const views: NodeView[] = [];
-  for (const entry of await readAll(bucket, timeoutMs)) {
+  for (const entry of await readAll(bucket, jsm, timeoutMs)) {
     if (Date.now() - entry.created.getTime() > leaseTtlMs) continue;
     const { draining, takesShards, shards } = entry.json<Omit<NodeView, 'node' | 'seenAt'>>();
     views.push({ node: entry.key, draining, takesShards, shards, seenAt: entry.created });
@@ -379,42 +394,51 @@ export async function readNodes(
 
 const READ_TIMEOUT_MS = 5000;
 
-/**
- * How long one listing of a bucket's keys may take before it is started again. nats.js ends a listing on
- * the last key or on its consumer's idle heartbeat; when the entries expire (the bucket's `max_age`)
- * between the listing's start and their delivery, nothing comes and it waits for the heartbeat (seen: 5 s
- * and 30 s, in 2 of 80 listings made around an entry's expiry). A new listing does not.
- */
-const LISTING_ATTEMPT_MS = 1000;
-
 /** Every live entry of a bucket; rejects after `timeoutMs` rather than answer with part of it. */
-async function readAll(bucket: KV, timeoutMs: number): Promise<KvEntry[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const keys = await listKeys(bucket, Math.max(0, Math.min(LISTING_ATTEMPT_MS, deadline - Date.now())));
-    if (keys !== undefined) {
-      const entries = await Promise.all(keys.map((key) => bucket.get(key)));
-      return entries.filter((entry): entry is KvEntry => entry !== null && entry.operation === 'PUT');
-    }
-    if (Date.now() >= deadline) throw new Error(`listing the keys of a bucket took over ${timeoutMs} ms`);
-  }
-}
-
-/** The bucket's keys, or `undefined` when the listing did not end within `timeoutMs`. */
-async function listKeys(bucket: KV, timeoutMs: number): Promise<string[] | undefined> {
-  const listing = await bucket.keys();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    listing.stop();
-  }, timeoutMs);
-  const keys: string[] = [];
+async function readAll(bucket: KV, jsm: JetStreamManager, timeoutMs: number): Promise<KvEntry[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`reading the entries of a bucket took over ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
   try {
-    for await (const key of listing) keys.push(key);
+    return await Promise.race([
+      (async () => {
+        const keys = await listKeys(bucket, jsm);
+        const entries = await Promise.all(keys.map((key) => bucket.get(key)));
+        return entries.filter((entry): entry is KvEntry => entry !== null && entry.operation === 'PUT');
+      })(),
+      timedOut,
+    ]);
   } finally {
     clearTimeout(timer);
   }
-  return timedOut ? undefined : keys;
+}
+
+/** Each bucket's stream and the prefix of its keys' subjects, asked once. */
+const streamsOf = new WeakMap<KV, Promise<{ stream: string; prefix: string }>>();
+
+/**
+ * A bucket's keys, from its stream's subjects: one request. `KV.keys()` makes a consumer for each listing,
+ * which the server keeps for minutes after it ends (its inactivity threshold); a node lists two buckets
+ * every lease round, so hundreds of them piled up on the buckets' streams. A key whose entry expires
+ * between the two reads is listed here and then not found: `readAll` leaves it out.
+ */
+async function listKeys(bucket: KV, jsm: JetStreamManager): Promise<string[]> {
+  let stream = streamsOf.get(bucket);
+  if (stream === undefined) {
+    stream = bucket.status().then((status) => ({
+      stream: status.streamInfo.config.name,
+      prefix: `$KV.${status.bucket}.`,
+    }));
+    streamsOf.set(bucket, stream);
+    stream.catch(() => streamsOf.delete(bucket));
+  }
+  const { stream: name, prefix } = await stream;
+  const info = await jsm.streams.info(name, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
 }
 
 /**

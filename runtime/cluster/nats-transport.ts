@@ -304,6 +304,7 @@ class JetStreamTransport implements NatsTransport {
     this.#leases = new LeaseManager({
       leases,
       nodes,
+      jsm: this.#jsm,
       nodeId: this.nodeId,
       shards: this.options.shards,
       leaseTtlMs,
@@ -337,7 +338,7 @@ class JetStreamTransport implements NatsTransport {
       [names.leaseBucket, names.nodeBucket].map((name) => kvm.create(name, { ttl: leaseTtlMs, history: 1 })),
     )) as [KV, KV];
     const { ttl } = await leases.status();
-    const live = (await readNodes(nodes, ttl)).filter((node) => node.node !== this.nodeId);
+    const live = (await readNodes(nodes, this.#jsm!, ttl)).filter((node) => node.node !== this.nodeId);
     const otherCounts = live.filter((node) => node.shards !== undefined && node.shards !== shards);
     if (otherCounts.length > 0) {
       throw new ClusterError(

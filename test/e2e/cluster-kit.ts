@@ -108,7 +108,8 @@ export async function resetCluster(natsUrl: string): Promise<void> {
 export async function leaseOwners(nc: NatsConnection, leaseTtlMs: number): Promise<Map<string, string>> {
   const kv = await new Kvm(nc).open('parley_leases');
   const owners = new Map<string, string>();
-  for (const [key, view] of await readLeases(kv, leaseTtlMs)) owners.set(key, view.node);
+  for (const [key, view] of await readLeases(kv, await jetstreamManager(nc), leaseTtlMs))
+    owners.set(key, view.node);
   return owners;
 }
 
