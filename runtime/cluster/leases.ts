@@ -339,8 +339,8 @@ export class LeaseManager {
     return JSON.stringify({ node: this.#options.nodeId, at: Date.now() });
   }
 
-  // Bounded by the renew interval: the next round's renewals wait for this one, so a read that hangs
-  // (it happened under load: the key listing's consumer went quiet) must not stop them.
+  // Bounded by the renew interval: the next round's renewals wait for this one, so a read that hangs (a
+  // request to a server that stopped answering) must not stop them.
   #readLeases(): Promise<Map<string, LeaseView>> {
     return readLeases(
       this.#options.leases,
