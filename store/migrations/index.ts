@@ -12,6 +12,7 @@ import * as messageDirectionEnum from './0006_message_direction_enum.js';
 import * as repliesInTurnRow from './0007_replies_in_turn_row.js';
 import * as processedLookup from './0008_processed_lookup.js';
 import * as turnJournal from './0009_turn_journal.js';
+import * as genericAppendPlan from './0010_generic_append_plan.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -33,6 +34,7 @@ export const migrations: Readonly<Record<string, (ctx: MigrationContext) => Migr
   '0007_replies_in_turn_row': () => repliesInTurnRow,
   '0008_processed_lookup': () => processedLookup,
   '0009_turn_journal': () => turnJournal,
+  '0010_generic_append_plan': () => genericAppendPlan,
 };
 
 /** Lists {@link migrations} from code, so nothing depends on files being present at run time. */
