@@ -1,5 +1,5 @@
 # Every target delegates to an npm script, so `make X` and `npm run X` never drift apart.
-.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu bench-inference bench-cluster
+.PHONY: install start chat test check lint typecheck format proto model bench-runtime bench-nlu bench-inference bench-cluster bench-store
 
 install:
 	npm install
@@ -45,3 +45,7 @@ bench-inference:
 ## the cluster: 1 and 3 core nodes over NATS beside raw JetStream, and the failover time after kill -9
 bench-cluster:
 	npm run bench:cluster
+
+## the store: Postgres CPU a recorded turn by turns a statement, the append planned at each call vs once a connection
+bench-store:
+	npm run bench:store
