@@ -31,7 +31,6 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +47,7 @@ import {
 import { JetStreamPublisher, shardOf } from '../../runtime/index.js';
 import { CONVERSATION_KIND } from '../../actors/conversation/index.js';
 import { createTestDatabase, startNatsServer } from '../testkit/index.js';
+import { pidsOf, processCpuSeconds } from './process-cpu.js';
 import {
   leaseOwners,
   loadMessage,
@@ -95,40 +95,6 @@ interface Setup {
 const CPU_GROUPS = ['gateway', 'nats-server', 'postgres', 'answerers'] as const;
 type CpuGroup = (typeof CPU_GROUPS)[number];
 
-/** Clock ticks a second of `/proc/<pid>/stat` (USER_HZ): 100 on Linux. */
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds a process has used (user + system), or 0 when it is gone or there is no `/proc`. */
-function processCpuSeconds(pid: number): number {
-  try {
-    // The fields after the command name, which may hold spaces, in parentheses.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** Pids of the running processes named `name` whose command line holds `argument`, if given. */
-function pidsOf(name: string, argument?: string): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== name) return [];
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      return argument === undefined || args.includes(argument) ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /** CPU seconds used so far by each process of each group, by pid. */
 type CpuReading = Record<CpuGroup, Map<number, number>>;
 
@@ -142,7 +108,7 @@ function readCpu(answerers: readonly number[], natsStoreDir: string): CpuReading
   const own = process.cpuUsage();
   return {
     gateway: new Map([[process.pid, (own.user + own.system) / 1e6]]),
-    'nats-server': read(pidsOf('nats-server', natsStoreDir)),
+    'nats-server': read(pidsOf('nats-server', (args) => args.includes(natsStoreDir))),
     postgres: read(pidsOf('postgres')),
     answerers: read(answerers),
   };

@@ -9,38 +9,24 @@
  * databases take turns in slices, the order reversed each round. CPU is read from `/proc` (Linux) for the
  * Postgres backends serving each database, so it is the statements' own, without the commit's WAL writer.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Kysely } from 'kysely';
 import { createStore, type Store } from '../../store/index.js';
 import { databaseOf } from '../../store/internal.js';
 import { down as undoGenericPlan } from '../../store/migrations/0010_generic_append_plan.js';
 import { createTestDatabase, type TestDatabase } from '../testkit/index.js';
+import { pidsOf, processCpuSeconds } from './process-cpu.js';
 
 const CONVERSATIONS = 64;
 const BATCHES = [1, 4, 8, 23, 64];
 /** Turns a slice records, whatever its batch size. */
 const TURNS_A_SLICE = Number(process.env.PARLEY_BENCH_TURNS ?? '3000');
 const ROUNDS = 4;
-/** Clock ticks a second of `/proc/<pid>/stat` (USER_HZ). */
-const TICKS_PER_SECOND = 100;
-
 /** CPU seconds used so far by the Postgres backends serving `database`. */
 function backendCpuSeconds(database: string): number {
-  let seconds = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-      // A backend's title names its database: `postgres: 15/main: <user> <database> <client> <state>`.
-      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(` ${database} `)) continue;
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      seconds += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return seconds;
+  // A backend's title names its database: `postgres: 15/main: <user> <database> <client> <state>`.
+  const backends = pidsOf('postgres', ([title]) => title?.includes(` ${database} `) === true);
+  return backends.reduce((seconds, pid) => seconds + processCpuSeconds(pid), 0);
 }
 
 interface Side {
